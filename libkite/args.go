@@ -1,0 +1,80 @@
+package libkite
+
+import (
+	"fmt"
+	"strings"
+
+	"go.starlark.net/starlark"
+)
+
+// UnpackArgs binds a builtin's arguments with kite's strict rules. pairs
+// are name/pointer pairs as for starlark.UnpackArgs ("path", &path,
+// "mode?", &mode, "x??", &x); a name ending in "?" is optional ("??" also
+// treats None as absent), and a lone "*" name
+// (with a nil pointer) makes every later parameter keyword-only.
+//
+// Errors use the spec's wording: `unexpected positional argument at index
+// N`, `unknown keyword argument: NAME`, `missing required argument: NAME`;
+// type errors come from starlark.UnpackArgs. All are prefixed by fnname.
+func UnpackArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple, pairs ...any) error {
+	if len(pairs)%2 != 0 {
+		panic("libkite.UnpackArgs: odd number of pairs")
+	}
+	type param struct {
+		name     string
+		optional bool
+		kwOnly   bool
+	}
+	params := make([]param, 0, len(pairs)/2)
+	plain := make([]any, 0, len(pairs))
+	kwOnly := false
+	positional := 0
+	for i := 0; i < len(pairs); i += 2 {
+		name := pairs[i].(string)
+		if name == "*" {
+			kwOnly = true
+			continue
+		}
+		p := param{name: strings.TrimRight(name, "?"), optional: strings.HasSuffix(name, "?"), kwOnly: kwOnly}
+		if !kwOnly {
+			positional++
+		}
+		params = append(params, p)
+		plain = append(plain, pairs[i], pairs[i+1])
+	}
+	if len(args) > positional {
+		return fmt.Errorf("%s: unexpected positional argument at index %d", fnname, positional)
+	}
+	bound := make(map[string]bool, len(params))
+	for i := range args {
+		bound[params[i].name] = true
+	}
+	for _, kv := range kwargs {
+		k := string(kv[0].(starlark.String))
+		known := false
+		for _, p := range params {
+			if p.name == k {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return fmt.Errorf("%s: unknown keyword argument: %s", fnname, k)
+		}
+		bound[k] = true
+	}
+	for _, p := range params {
+		if !p.optional && !bound[p.name] {
+			return fmt.Errorf("%s: missing required argument: %s", fnname, p.name)
+		}
+	}
+	return starlark.UnpackArgs(fnname, args, kwargs, plain...)
+}
+
+// NoArgs fails when a no-argument builtin received any argument.
+func NoArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	if len(args) > 0 || len(kwargs) > 0 {
+		return fmt.Errorf("%s takes no arguments", fnname)
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package libkite
+
+import (
+	"log/slog"
+
+	"go.starlark.net/starlark"
+)
+
+// Config configures a Runtime. Every field has a matching With* option.
+type Config struct {
+	Registry          *Registry                      // module registry (nil = empty, built from ModuleConfig)
+	Permissions       *PermissionConfig              // permission policy (nil = trust mode: all allowed)
+	Globals           map[string]interface{}         // globals injected into every script (override predeclared names)
+	Print             func(*starlark.Thread, string) // print hook; nil = stdout, one line per call
+	ScriptPath        string                         // script path for error messages and load() resolution
+	WorkDir           string                         // extra directory for load() resolution
+	Debug             bool
+	DryRun            bool          // modules simulate side effects
+	Modules           []string      // if non-empty, only these registry modules are visible
+	ModuleConfig      *ModuleConfig // used only when Registry is nil
+	OutputFormat      string        // text|json|yaml|table (informational)
+	TestMode          bool          // enables test-only module features
+	VarStore          VarStore      // variables for var_* (nil = registry's ModuleConfig.VarStore)
+	EntryPoint        string        // function auto-called after top-level code ("" = none)
+	RequireEntryPoint bool          // missing EntryPoint is an error
+	Logger            *slog.Logger  // runtime diagnostics (nil = text on stderr)
+	NoSignals         bool          // do not install OS signal handlers (host owns signals)
+}
+
+// ConfigOption sets one Config field.
+type ConfigOption func(*Config)
+
+// NewConfig returns a config with OutputFormat "text" and opts applied.
+func NewConfig(opts ...ConfigOption) *Config {
+	c := &Config{OutputFormat: "text"}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+func WithRegistry(r *Registry) ConfigOption             { return func(c *Config) { c.Registry = r } }
+func WithPermissions(p *PermissionConfig) ConfigOption  { return func(c *Config) { c.Permissions = p } }
+func WithTrusted() ConfigOption                         { return func(c *Config) { c.Permissions = AllowAllPermissions() } }
+func WithSandboxed() ConfigOption                       { return func(c *Config) { c.Permissions = DenyAllPermissions() } }
+func WithGlobals(g map[string]interface{}) ConfigOption { return func(c *Config) { c.Globals = g } }
+func WithPrint(fn func(*starlark.Thread, string)) ConfigOption {
+	return func(c *Config) { c.Print = fn }
+}
+func WithScriptPath(p string) ConfigOption     { return func(c *Config) { c.ScriptPath = p } }
+func WithWorkDir(d string) ConfigOption        { return func(c *Config) { c.WorkDir = d } }
+func WithDebug(b bool) ConfigOption            { return func(c *Config) { c.Debug = b } }
+func WithDryRun(b bool) ConfigOption           { return func(c *Config) { c.DryRun = b } }
+func WithVarStore(vs VarStore) ConfigOption    { return func(c *Config) { c.VarStore = vs } }
+func WithModules(names ...string) ConfigOption { return func(c *Config) { c.Modules = names } }
+func WithOutputFormat(f string) ConfigOption   { return func(c *Config) { c.OutputFormat = f } }
+func WithTestMode(b bool) ConfigOption         { return func(c *Config) { c.TestMode = b } }
+func WithEntryPoint(name string) ConfigOption  { return func(c *Config) { c.EntryPoint = name } }
+func WithLogger(l *slog.Logger) ConfigOption   { return func(c *Config) { c.Logger = l } }
+
+// WithoutSignalHandlers leaves OS signals to the host: the runtime does
+// not subscribe to SIGINT/SIGTERM/SIGHUP.
+func WithoutSignalHandlers() ConfigOption { return func(c *Config) { c.NoSignals = true } }

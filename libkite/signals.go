@@ -1,0 +1,161 @@
+package libkite
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
+	"go.starlark.net/starlark"
+)
+
+// Canonical signal names, as passed to script handlers.
+const (
+	sigInterrupt = "interrupt"
+	sigTerminate = "terminated"
+	sigHangup    = "hangup"
+)
+
+// canonicalSignal maps SIGINT/INT/interrupt (any case) and friends to the
+// canonical name.
+func canonicalSignal(name string) (string, error) {
+	switch strings.ToUpper(strings.TrimPrefix(strings.ToUpper(name), "SIG")) {
+	case "INT", "INTERRUPT":
+		return sigInterrupt, nil
+	case "TERM", "TERMINATED":
+		return sigTerminate, nil
+	case "HUP", "HANGUP":
+		return sigHangup, nil
+	}
+	return "", fmt.Errorf("unknown signal %q (want SIGINT, SIGTERM or SIGHUP)", name)
+}
+
+// RegisterSignalHandler installs fn for the named signal (SIGINT, SIGTERM,
+// SIGHUP; INT/interrupt spellings accepted), replacing any earlier one.
+func (rt *Runtime) RegisterSignalHandler(name string, fn starlark.Callable) error {
+	sig, err := canonicalSignal(name)
+	if err != nil {
+		return err
+	}
+	rt.cleanupMu.Lock()
+	rt.handlers[sig] = fn
+	rt.cleanupMu.Unlock()
+	return nil
+}
+
+// HasSignalHandler reports whether a handler is installed for name.
+func (rt *Runtime) HasSignalHandler(name string) bool {
+	sig, err := canonicalSignal(name)
+	if err != nil {
+		return false
+	}
+	rt.cleanupMu.Lock()
+	defer rt.cleanupMu.Unlock()
+	return rt.handlers[sig] != nil
+}
+
+// UnregisterSignalHandler removes the handler for name.
+func (rt *Runtime) UnregisterSignalHandler(name string) {
+	if sig, err := canonicalSignal(name); err == nil {
+		rt.cleanupMu.Lock()
+		delete(rt.handlers, sig)
+		rt.cleanupMu.Unlock()
+	}
+}
+
+// handleSignal runs the script's handler for sig, then its defers.
+func (rt *Runtime) handleSignal(sig string) {
+	rt.cleanupMu.Lock()
+	fn := rt.handlers[sig]
+	rt.cleanupMu.Unlock()
+	if fn != nil {
+		thread := rt.NewThread("signal")
+		func() {
+			defer func() { _ = recover() }()
+			_, _ = starlark.Call(thread, fn, starlark.Tuple{starlark.String(sig)}, nil)
+		}()
+		rt.flushPrintf(thread)
+	}
+	rt.runDefers()
+}
+
+// osExit is replaced in tests.
+var osExit = os.Exit
+
+// signalHub is the one process-wide subscription to SIGINT/SIGTERM/SIGHUP.
+// It exists only while at least one runtime with signal handling is open,
+// so creating and closing runtimes never leaks goroutines or handlers.
+var signalHub = &hub{rts: map[*Runtime]struct{}{}}
+
+type hub struct {
+	mu   sync.Mutex
+	rts  map[*Runtime]struct{}
+	ch   chan os.Signal
+	done chan struct{}
+}
+
+func (h *hub) add(rt *Runtime) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rts[rt] = struct{}{}
+	if len(h.rts) == 1 {
+		h.ch = make(chan os.Signal, 1)
+		h.done = make(chan struct{})
+		signal.Notify(h.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+		go h.loop(h.ch, h.done)
+	}
+}
+
+func (h *hub) remove(rt *Runtime) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.rts[rt]; !ok {
+		return
+	}
+	delete(h.rts, rt)
+	if len(h.rts) == 0 {
+		signal.Stop(h.ch)
+		close(h.done)
+		h.ch, h.done = nil, nil
+	}
+}
+
+func (h *hub) loop(ch chan os.Signal, done chan struct{}) {
+	for {
+		select {
+		case <-done:
+			return
+		case s := <-ch:
+			h.dispatch(s)
+		}
+	}
+}
+
+func (h *hub) dispatch(s os.Signal) {
+	h.mu.Lock()
+	rts := make([]*Runtime, 0, len(h.rts))
+	for rt := range h.rts {
+		rts = append(rts, rt)
+	}
+	h.mu.Unlock()
+	name, _ := canonicalSignal(s.String())
+	for _, rt := range rts {
+		rt.handleSignal(name)
+	}
+	switch s {
+	case syscall.SIGINT:
+		osExit(ExitInterrupt)
+	case syscall.SIGTERM:
+		osExit(ExitTerminate)
+	}
+}
+
+// NumSignalSubscribers reports how many runtimes currently receive OS
+// signals (for tests and diagnostics).
+func NumSignalSubscribers() int {
+	signalHub.mu.Lock()
+	defer signalHub.mu.Unlock()
+	return len(signalHub.rts)
+}

@@ -1,0 +1,150 @@
+package libkite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.starlark.net/starlark"
+)
+
+// TestResult is the outcome of one test_* function. A skipped test has
+// Passed and Skipped set and Error holding the *SkipError.
+type TestResult struct {
+	Name     string
+	Passed   bool
+	Skipped  bool
+	Duration time.Duration
+	Error    error
+}
+
+// TestConfig selects and reports tests. Filter keeps tests whose name
+// contains it; Verbose is advisory for the caller's printing.
+type TestConfig struct {
+	Filter  string
+	Verbose bool
+}
+
+// ExecuteTests runs src's top level, then every test_* function.
+func (rt *Runtime) ExecuteTests(ctx context.Context, src string) ([]TestResult, error) {
+	return rt.ExecuteTestsWithConfig(ctx, src, TestConfig{})
+}
+
+// ExecuteTestsWithConfig runs src's top level, then each global callable
+// named test_<x> (sorted, filtered by cfg.Filter) on its own thread, with
+// setup() before and teardown() after each. A top-level exit(0) runs no
+// tests and returns (nil, nil); a top-level exit(n) returns *ExitError.
+// exit(n) inside a test fails that test with an error wrapping *ExitError.
+func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg TestConfig) ([]TestResult, error) {
+	if rt.closed.Load() {
+		return nil, errClosed
+	}
+	thread := rt.thread
+	release := bind(ctx, thread)
+	globals, err := func() (g starlark.StringDict, err error) {
+		defer recoverPanic(&err, rt.cfg.Debug)
+		env := rt.env()
+		_, prog, err := starlark.SourceProgramOptions(fileOptions, rt.filename("<test>"), src, env.Has)
+		if err != nil {
+			return nil, err
+		}
+		g, err = prog.Init(thread, env)
+		g.Freeze()
+		rt.retain(g)
+		return g, err
+	}()
+	rt.flushPrintf(thread)
+	if err != nil {
+		release()
+		rt.runDefers()
+		return nil, mapError(ctx, err)
+	}
+	var names []string
+	for name, v := range globals {
+		if _, ok := v.(starlark.Callable); ok && len(name) > len("test_") && strings.HasPrefix(name, "test_") &&
+			strings.Contains(name, cfg.Filter) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	setup, _ := globals["setup"].(starlark.Callable)
+	teardown, _ := globals["teardown"].(starlark.Callable)
+
+	results := make([]TestResult, 0, len(names))
+	for _, name := range names {
+		if ctx.Err() != nil {
+			break
+		}
+		results = append(results, rt.runTest(ctx, thread, name, globals[name].(starlark.Callable), setup, teardown))
+	}
+	release()
+	rt.runDefers()
+	if err := ctx.Err(); err != nil {
+		return results, err
+	}
+	return results, nil
+}
+
+func (rt *Runtime) runTest(ctx context.Context, main *starlark.Thread, name string, fn, setup, teardown starlark.Callable) TestResult {
+	start := time.Now()
+	res := TestResult{Name: name}
+	if setup != nil {
+		if _, err := rt.callOn(main, setup); err != nil {
+			res.Error = fmt.Errorf("setup failed: %w", testCause(err))
+			res.Duration = time.Since(start)
+			return res
+		}
+	}
+	thread := rt.NewThread("test:" + name)
+	release := bind(ctx, thread)
+	_, err := rt.callOn(thread, fn)
+	release()
+	rt.flushPrintf(thread)
+	if teardown != nil {
+		if _, terr := rt.callOn(main, teardown); terr != nil && err == nil {
+			err = fmt.Errorf("teardown failed: %w", testCause(terr))
+		}
+	}
+	res.Duration = time.Since(start)
+	switch {
+	case err == nil:
+		res.Passed = true
+	case isSkip(err):
+		res.Passed, res.Skipped = true, true
+		var se *SkipError
+		if !errors.As(err, &se) {
+			se = &SkipError{Reason: skipReason(err)}
+		}
+		res.Error = se
+	default:
+		if code, ok := exitCode(err); ok {
+			res.Error = fmt.Errorf("test called exit(%d): %w", code, &ExitError{Code: code})
+		} else {
+			res.Error = testCause(err)
+		}
+	}
+	return res
+}
+
+func (rt *Runtime) callOn(thread *starlark.Thread, fn starlark.Callable) (v starlark.Value, err error) {
+	defer recoverPanic(&err, rt.cfg.Debug)
+	return starlark.Call(thread, fn, nil, nil)
+}
+
+// testCause keeps the Starlark error (message plus backtrace via errors.As).
+func testCause(err error) error { return err }
+
+func isSkip(err error) bool {
+	return IsSkipError(err) || strings.Contains(err.Error(), "test skipped")
+}
+
+func skipReason(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "test skipped: "); i >= 0 {
+		return msg[i+len("test skipped: "):]
+	}
+	return ""
+}
