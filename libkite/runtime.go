@@ -565,3 +565,17 @@ func (rt *Runtime) formatVariables() string {
 	}
 	return out
 }
+
+var appVersion atomic.Value // string
+
+// SetAppVersion records the version of the program embedding libkite
+// (scripts read it with runtime.version()).
+func SetAppVersion(v string) { appVersion.Store(v) }
+
+// AppVersion returns the version set with SetAppVersion, or "dev".
+func AppVersion() string {
+	if v, _ := appVersion.Load().(string); v != "" {
+		return v
+	}
+	return "dev"
+}

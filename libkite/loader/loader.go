@@ -1,0 +1,27 @@
+// Package loader assembles kite's base module set.
+package loader
+
+import (
+	"github.com/project-starkite/starkite/libkite"
+)
+
+// baseModules lists the base modules in registration order: modules with
+// global aliases first, then stateless utilities, then stateful providers.
+func baseModules() []libkite.Module {
+	return []libkite.Module{}
+}
+
+// RegisterAll registers every base module on r.
+func RegisterAll(r *libkite.Registry) {
+	for _, m := range baseModules() {
+		r.Register(m)
+	}
+}
+
+// NewDefaultRegistry returns a registry holding the base modules, loaded
+// with cfg (nil = zero ModuleConfig).
+func NewDefaultRegistry(cfg *libkite.ModuleConfig) *libkite.Registry {
+	r := libkite.NewRegistry(cfg)
+	RegisterAll(r)
+	return r
+}
