@@ -215,8 +215,8 @@ func (rt *Runtime) execModule(parent *starlark.Thread, name, path string, isDir 
 		st.origin = moduleLabel(file)
 		thread.SetLocal(loadingKey, chain)
 		if pst := stateOf(parent); pst != nil && pst.ctx != nil {
-			release := bind(pst.ctx, thread)
-			defer release()
+			b := bind(pst.ctx, thread)
+			defer b.release()
 		}
 		env := rt.moduleEnv()
 		globals, err := starlark.ExecFileOptions(fileOptions, thread, file, src, env)

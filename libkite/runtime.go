@@ -292,9 +292,9 @@ func (rt *Runtime) execute(ctx context.Context, filename string, src any) error 
 		return errClosed
 	}
 	thread := rt.thread
-	release := bind(ctx, thread)
+	b := bind(ctx, thread)
 	err := func() (err error) {
-		defer release()
+		defer b.release()
 		defer recoverPanic(&err, rt.cfg.Debug)
 		env := rt.env()
 		f, prog, err := starlark.SourceProgramOptions(fileOptions, filename, src, env.Has)
@@ -366,9 +366,9 @@ func (rt *Runtime) ExecuteRepl(ctx context.Context, src string) error {
 		return errClosed
 	}
 	thread := rt.thread
-	release := bind(ctx, thread)
+	b := bind(ctx, thread)
 	err := func() (err error) {
-		defer release()
+		defer b.release()
 		defer recoverPanic(&err, rt.cfg.Debug)
 		env := rt.env()
 		_, prog, err := starlark.SourceProgramOptions(fileOptions, "<repl>", src, env.Has)
@@ -390,9 +390,9 @@ func (rt *Runtime) Eval(ctx context.Context, expr string) (starlark.Value, error
 		return nil, errClosed
 	}
 	thread := rt.NewThread("eval")
-	release := bind(ctx, thread)
+	b := bind(ctx, thread)
 	v, err := func() (v starlark.Value, err error) {
-		defer release()
+		defer b.release()
 		defer recoverPanic(&err, rt.cfg.Debug)
 		return starlark.EvalOptions(fileOptions, thread, "<eval>", expr, rt.env())
 	}()
@@ -444,9 +444,9 @@ func (rt *Runtime) call(ctx context.Context, fn starlark.Callable, args []any, k
 	}
 	thread := rt.threads.Get().(*starlark.Thread)
 	thread.Uncancel()
-	release := bind(ctx, thread)
+	b := bind(ctx, thread)
 	v, err := func() (v starlark.Value, err error) {
-		defer release()
+		defer b.release()
 		defer recoverPanic(&err, rt.cfg.Debug)
 		return starlark.Call(thread, fn, sargs, skw)
 	}()
@@ -466,30 +466,46 @@ func (rt *Runtime) filename(def string) string {
 }
 
 // bind ties thread to ctx: cancellation or deadline cancels the thread at
-// its next step. The returned release must be called when the thread is
-// done; after it returns the thread will not be cancelled by ctx.
-func bind(ctx context.Context, thread *starlark.Thread) (release func()) {
+// its next step. The binding must be released when the thread is done;
+// after release, ctx can no longer cancel the thread.
+func bind(ctx context.Context, thread *starlark.Thread) binding {
 	st := ensureState(thread)
 	st.ctx = ctx
 	thread.Uncancel()
 	if ctx.Done() == nil {
-		return func() { st.ctx = nil }
+		return binding{st: st}
 	}
 	if err := ctx.Err(); err != nil {
 		thread.Cancel(err.Error())
-		return func() { st.ctx = nil }
+		return binding{st: st}
 	}
-	fired := make(chan struct{})
+	st.mu.Lock()
+	gen := st.gen
+	st.mu.Unlock()
 	stop := context.AfterFunc(ctx, func() {
-		thread.Cancel(ctx.Err().Error())
-		close(fired)
-	})
-	return func() {
-		if !stop() {
-			<-fired // the cancel is in flight: let it land before the thread is reused
+		st.mu.Lock()
+		if st.gen == gen { // still the same execution
+			thread.Cancel(ctx.Err().Error())
 		}
-		st.ctx = nil
+		st.mu.Unlock()
+	})
+	return binding{st: st, stop: stop}
+}
+
+// binding is the link between one execution on a thread and its context.
+type binding struct {
+	st   *threadState
+	stop func() bool
+}
+
+func (b binding) release() {
+	if b.stop != nil {
+		b.stop()
+		b.st.mu.Lock()
+		b.st.gen++ // a cancel still in flight is now ignored
+		b.st.mu.Unlock()
 	}
+	b.st.ctx = nil
 }
 
 // CancelledError is the cause of a script stopped by its context. It

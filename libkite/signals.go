@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"go.starlark.net/starlark"
 )
@@ -85,22 +86,32 @@ func (rt *Runtime) handleSignal(sig string) {
 var osExit = os.Exit
 
 // signalHub is the one process-wide subscription to SIGINT/SIGTERM/SIGHUP.
-// It exists only while at least one runtime with signal handling is open,
-// so creating and closing runtimes never leaks goroutines or handlers.
+// It is held only while runtimes with signal handling are open: when the
+// last one closes, the subscription and its goroutine are released after
+// a short grace period (so hosts creating a runtime per request do not pay
+// for signal.Notify/Stop each time). Nothing leaks per runtime.
 var signalHub = &hub{rts: map[*Runtime]struct{}{}}
 
+// signalGrace is how long the subscription outlives the last runtime.
+var signalGrace = 100 * time.Millisecond
+
 type hub struct {
-	mu   sync.Mutex
-	rts  map[*Runtime]struct{}
-	ch   chan os.Signal
-	done chan struct{}
+	mu    sync.Mutex
+	rts   map[*Runtime]struct{}
+	ch    chan os.Signal
+	done  chan struct{}
+	timer *time.Timer
 }
 
 func (h *hub) add(rt *Runtime) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.rts[rt] = struct{}{}
-	if len(h.rts) == 1 {
+	if h.timer != nil {
+		h.timer.Stop()
+		h.timer = nil
+	}
+	if h.ch == nil {
 		h.ch = make(chan os.Signal, 1)
 		h.done = make(chan struct{})
 		signal.Notify(h.ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
@@ -115,11 +126,22 @@ func (h *hub) remove(rt *Runtime) {
 		return
 	}
 	delete(h.rts, rt)
-	if len(h.rts) == 0 {
-		signal.Stop(h.ch)
-		close(h.done)
-		h.ch, h.done = nil, nil
+	if len(h.rts) == 0 && h.ch != nil && h.timer == nil {
+		h.timer = time.AfterFunc(signalGrace, h.release)
 	}
+}
+
+// release drops the OS subscription if no runtime came back meanwhile.
+func (h *hub) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.timer = nil
+	if len(h.rts) > 0 || h.ch == nil {
+		return
+	}
+	signal.Stop(h.ch)
+	close(h.done)
+	h.ch, h.done = nil, nil
 }
 
 func (h *hub) loop(ch chan os.Signal, done chan struct{}) {
@@ -144,11 +166,13 @@ func (h *hub) dispatch(s os.Signal) {
 	for _, rt := range rts {
 		rt.handleSignal(name)
 	}
-	switch s {
-	case syscall.SIGINT:
+	switch {
+	case s == syscall.SIGINT:
 		osExit(ExitInterrupt)
-	case syscall.SIGTERM:
+	case s == syscall.SIGTERM:
 		osExit(ExitTerminate)
+	case len(rts) == 0: // SIGHUP in the grace period: behave like the default
+		osExit(128 + int(syscall.SIGHUP))
 	}
 }
 

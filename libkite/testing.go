@@ -43,7 +43,7 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 		return nil, errClosed
 	}
 	thread := rt.thread
-	release := bind(ctx, thread)
+	b := bind(ctx, thread)
 	globals, err := func() (g starlark.StringDict, err error) {
 		defer recoverPanic(&err, rt.cfg.Debug)
 		env := rt.env()
@@ -51,14 +51,13 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 		if err != nil {
 			return nil, err
 		}
-		g, err = prog.Init(thread, env)
-		g.Freeze()
+		g, err = prog.Init(thread, env) // not frozen: setup() may reset fixtures
 		rt.retain(g)
 		return g, err
 	}()
 	rt.flushPrintf(thread)
 	if err != nil {
-		release()
+		b.release()
 		rt.runDefers()
 		return nil, mapError(ctx, err)
 	}
@@ -80,7 +79,7 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 		}
 		results = append(results, rt.runTest(ctx, thread, name, globals[name].(starlark.Callable), setup, teardown))
 	}
-	release()
+	b.release()
 	rt.runDefers()
 	if err := ctx.Err(); err != nil {
 		return results, err
@@ -99,9 +98,9 @@ func (rt *Runtime) runTest(ctx context.Context, main *starlark.Thread, name stri
 		}
 	}
 	thread := rt.NewThread("test:" + name)
-	release := bind(ctx, thread)
+	tb := bind(ctx, thread)
 	_, err := rt.callOn(thread, fn)
-	release()
+	tb.release()
 	rt.flushPrintf(thread)
 	if teardown != nil {
 		if _, terr := rt.callOn(main, teardown); terr != nil && err == nil {

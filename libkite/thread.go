@@ -22,6 +22,7 @@ type threadState struct {
 	origin  string // label of the load()ed module whose top level runs here
 
 	mu   sync.Mutex
+	gen  uint64 // execution generation, guards late context cancels
 	pbuf []byte // printf output not yet terminated by a newline
 }
 

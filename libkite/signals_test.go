@@ -1,0 +1,112 @@
+package libkite_test
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/project-starkite/starkite/libkite"
+)
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestSignalHandlerThenDefersThenExit(t *testing.T) {
+	codes := make(chan int, 1)
+	restore := libkite.SetOSExitForTest(func(code int) { codes <- code })
+	defer restore()
+
+	rt, out := capture(t, nil)
+	src := `
+def on_int(name):
+    print("handler " + name)
+on_signal("SIGINT", on_int)
+defer(lambda: print("cleanup 1"))
+defer(lambda: print("cleanup 2"))
+`
+	if err := rt.ExecuteRepl(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	if !rt.HasSignalHandler("interrupt") || !rt.HasSignalHandler("SIGINT") || !rt.HasSignalHandler("int") {
+		t.Fatal("handler not found under synonym names")
+	}
+	if err := syscall.Kill(syscall.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-codes:
+		if code != libkite.ExitInterrupt {
+			t.Errorf("exit code %d, want 130", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no exit after SIGINT")
+	}
+	if got := out.String(); got != "handler interrupt\ncleanup 2\ncleanup 1" {
+		t.Errorf("sequence %q", got)
+	}
+}
+
+func TestSighupRunsHandlerWithoutExit(t *testing.T) {
+	exited := make(chan int, 1)
+	restore := libkite.SetOSExitForTest(func(code int) { exited <- code })
+	defer restore()
+	rt, out := capture(t, nil)
+	if err := rt.ExecuteRepl(context.Background(), `on_signal("hangup", lambda n: print("got " + n))`); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+	waitFor(t, "SIGHUP handler", func() bool { return strings.Contains(out.String(), "got hangup") })
+	select {
+	case code := <-exited:
+		t.Fatalf("SIGHUP exited with %d", code)
+	case <-time.After(50 * time.Millisecond):
+	}
+	rt.UnregisterSignalHandler("SIGHUP")
+	if rt.HasSignalHandler("SIGHUP") {
+		t.Error("handler still registered")
+	}
+	if err := rt.RegisterSignalHandler("SIGUSR9", nil); err == nil {
+		t.Error("unknown signal accepted")
+	}
+}
+
+func TestManyRuntimesDoNotLeak(t *testing.T) {
+	base := libkite.NumSignalSubscribers()
+	runtime.GC()
+	goroutines := runtime.NumGoroutine()
+	for i := 0; i < 2000; i++ {
+		rt, err := libkite.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rt.Execute(context.Background(), "x = 1"); err != nil {
+			t.Fatal(err)
+		}
+		rt.Close()
+	}
+	if n := libkite.NumSignalSubscribers(); n != base {
+		t.Errorf("signal subscribers = %d, want %d", n, base)
+	}
+	if base == 0 {
+		waitFor(t, "signal subscription release", func() bool { return !libkite.SignalSubscribedForTest() })
+	}
+	waitFor(t, "goroutines to settle", func() bool { return runtime.NumGoroutine() <= goroutines })
+
+	rt, _ := libkite.New(nil, libkite.WithoutSignalHandlers())
+	defer rt.Close()
+	if n := libkite.NumSignalSubscribers(); n != base {
+		t.Errorf("WithoutSignalHandlers still subscribed (%d)", n)
+	}
+}
