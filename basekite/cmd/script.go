@@ -1,0 +1,178 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"go.starlark.net/starlark"
+
+	"github.com/project-starkite/starkite/basekite/varstore"
+	"github.com/project-starkite/starkite/basekite/version"
+	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/permissions"
+)
+
+const globalFlagsNote = "Global flags may be given before the command or after its argument:\n" +
+	"--var, --var-file, --timeout, --debug, --dry-run, -o/--output, --permissions\n" +
+	"(described by --help without a command)."
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "execute a Starlark script file",
+		ArgsUsage: "<script>",
+		Description: "Runs the script, then its main() if it defines one and did not call it.\n" +
+			"'run' may be omitted: 'kite ./deploy.star' means 'kite run ./deploy.star'.\n\n" + globalFlagsNote,
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("run: expected exactly 1 argument <script>, got %d", c.NArg())
+			}
+			path := c.Args().First()
+			src, err := readScript(path)
+			if err != nil {
+				return err
+			}
+			return executeScript(c, path, src)
+		},
+	}
+}
+
+func execCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "exec",
+		Usage:       "execute Starlark code given as an argument ('-' reads stdin)",
+		ArgsUsage:   "'<code>'",
+		Description: "Runs the code like a script named <inline>.\n\n" + globalFlagsNote,
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("exec: expected exactly 1 argument '<code>', got %d", c.NArg())
+			}
+			code := c.Args().First()
+			if code == "-" {
+				b, err := io.ReadAll(c.App.Reader)
+				if err != nil {
+					return withExitCode(libkite.ExitFileError, fmt.Errorf("failed to read code from stdin: %w", err))
+				}
+				code = string(b)
+			}
+			return executeScript(c, "<inline>", code)
+		},
+	}
+}
+
+// readScript reads a run target (cli.md §8.1): exit 2 when it is missing
+// or unreadable.
+func readScript(path string) (string, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "", withExitCode(libkite.ExitFileError, fmt.Errorf("script file not found: %s", path))
+	case err == nil && fi.IsDir():
+		return "", withExitCode(libkite.ExitFileError, fmt.Errorf("script path is a directory: %s", path))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", withExitCode(libkite.ExitFileError, fmt.Errorf("failed to read script file %s: %w", path, err))
+	}
+	return string(b), nil
+}
+
+// executeScript is the pipeline shared by run and exec: options, variable
+// store, permissions, registry, runtime, execution under the deadline.
+func executeScript(c *cli.Context, scriptPath, src string) error {
+	out, errw := c.App.Writer, c.App.ErrWriter
+	opts := resolveOptions(c, errw)
+
+	vars, err := buildVarStore(opts)
+	if err != nil {
+		return withExitCode(libkite.ExitConfigError, err)
+	}
+	perms, err := resolvePermissions(opts, vars)
+	if err != nil {
+		return err
+	}
+	if opts.Debug {
+		fmt.Fprintf(out, "[DEBUG] Loaded variables: %v\n", vars.All())
+		fmt.Fprintf(out, "[DEBUG] Provider defaults: %v\n", vars.GetAllProviderDefaults())
+	}
+
+	libkite.SetAppVersion(version.Version)
+	reg := NewRegistry(&libkite.ModuleConfig{DryRun: opts.DryRun, Debug: opts.Debug, VarStore: vars})
+	defer reg.Close()
+	cfg := &libkite.Config{
+		Registry:     reg,
+		ScriptPath:   scriptPath,
+		VarStore:     vars,
+		Permissions:  perms,
+		EntryPoint:   "main",
+		OutputFormat: opts.Output,
+		Debug:        opts.Debug,
+		DryRun:       opts.DryRun,
+	}
+	if out != io.Writer(os.Stdout) { // in-process callers capture print()
+		cfg.Print = func(_ *starlark.Thread, msg string) { fmt.Fprintln(out, msg) }
+	}
+	rt, err := libkite.New(cfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close()
+
+	ctx := c.Context
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(opts.Timeout)*time.Second)
+		defer cancel()
+	}
+	err = rt.Execute(ctx, src)
+	if err != nil && opts.Timeout > 0 && !libkite.IsExitError(err) &&
+		(errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+		return &timeoutError{seconds: opts.Timeout, err: err}
+	}
+	return err
+}
+
+// buildVarStore loads the variable tiers in the order of cli.md §4.1:
+// env → config defaults → var files → CLI.
+func buildVarStore(o *options) (*varstore.Vars, error) {
+	v := varstore.New()
+	v.LoadFromEnv()
+	if err := v.LoadDefaults(); err != nil {
+		return nil, err
+	}
+	if err := v.LoadFromFiles(o.VarFiles); err != nil {
+		return nil, err
+	}
+	if err := v.LoadFromCLI(o.Vars); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// resolvePermissions selects the permission policy of a script run. Today
+// only the built-in tiers are accepted, and no flag means deny-all (Gen B
+// posture, cli.md D1).
+//
+// TODO(permissions profiles): alias flags (--allow-fs, ...), config.yaml
+// named profiles (vars.Permissions) and the config `default` profile.
+func resolvePermissions(o *options, _ *varstore.Vars) (*libkite.PermissionConfig, error) {
+	name := o.Permissions
+	if name == "" {
+		name = "deny-all"
+	}
+	if cfg, ok := permissions.Builtin(name); ok {
+		return cfg, nil
+	}
+	return nil, fmt.Errorf("permissions: unknown profile %q (built-ins: %s)", name, strings.Join(permissions.BuiltinNames, ", "))
+}

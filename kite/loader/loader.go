@@ -1,0 +1,22 @@
+// Package loader assembles the module set of the all-in-one kite binary.
+package loader
+
+import (
+	"github.com/project-starkite/starkite/libkite"
+	baseloader "github.com/project-starkite/starkite/libkite/loader"
+)
+
+// NewAllRegistry returns a strict registry holding every module the
+// all-in-one edition ships: the base set, then (once they exist) the
+// cloud and AI add-ons. Strict mode turns any duplicate module name into
+// a panic and any duplicate export or global alias into a LoadAll error
+// (editions.md §4), so collisions between the editions' module sets are
+// caught by TestAllRegistryStrict.
+func NewAllRegistry(cfg *libkite.ModuleConfig) *libkite.Registry {
+	r := libkite.NewRegistry(cfg)
+	r.SetStrict(true)
+	baseloader.RegisterAll(r)
+	// TODO(editions): cloudloader.RegisterCloudModules(r) and
+	// ailoader.RegisterAIModules(r) when cloudkite/aikite land.
+	return r
+}
