@@ -166,13 +166,58 @@ func (h *hub) dispatch(s os.Signal) {
 	for _, rt := range rts {
 		rt.handleSignal(name)
 	}
+	code := 0
 	switch {
 	case s == syscall.SIGINT:
-		osExit(ExitInterrupt)
+		code = ExitInterrupt
 	case s == syscall.SIGTERM:
-		osExit(ExitTerminate)
+		code = ExitTerminate
 	case len(rts) == 0: // SIGHUP in the grace period: behave like the default
-		osExit(128 + int(syscall.SIGHUP))
+		code = 128 + int(syscall.SIGHUP)
+	default:
+		return
+	}
+	for _, rt := range rts {
+		rt.Close() // runs Go-side cleanups (AddCleanup) before the process goes
+	}
+	runExitHooks()
+	osExit(code)
+}
+
+var (
+	exitHooksMu sync.Mutex
+	exitHooks   = map[int]func(){}
+	exitHookSeq int
+)
+
+// AtExit registers fn to run when a runtime's signal handling is about to
+// terminate the process (after script handlers and defers). Modules use
+// it to stop child processes. The returned function unregisters fn.
+func AtExit(fn func()) (remove func()) {
+	exitHooksMu.Lock()
+	exitHookSeq++
+	id := exitHookSeq
+	exitHooks[id] = fn
+	exitHooksMu.Unlock()
+	return func() {
+		exitHooksMu.Lock()
+		delete(exitHooks, id)
+		exitHooksMu.Unlock()
+	}
+}
+
+func runExitHooks() {
+	exitHooksMu.Lock()
+	hooks := make([]func(), 0, len(exitHooks))
+	for _, fn := range exitHooks {
+		hooks = append(hooks, fn)
+	}
+	exitHooksMu.Unlock()
+	for _, fn := range hooks {
+		func() {
+			defer func() { _ = recover() }()
+			fn()
+		}()
 	}
 }
 

@@ -29,6 +29,11 @@ func TestSignalHandlerThenDefersThenExit(t *testing.T) {
 	defer restore()
 
 	rt, out := capture(t, nil)
+	hookRan := make(chan bool, 1)
+	remove := libkite.AtExit(func() { hookRan <- true })
+	defer remove()
+	cleanupRan := false
+	rt.AddCleanup(func() { cleanupRan = true })
 	src := `
 def on_int(name):
     print("handler " + name)
@@ -55,6 +60,14 @@ defer(lambda: print("cleanup 2"))
 	}
 	if got := out.String(); got != "handler interrupt\ncleanup 2\ncleanup 1" {
 		t.Errorf("sequence %q", got)
+	}
+	if !cleanupRan {
+		t.Error("runtime cleanups did not run before exit")
+	}
+	select {
+	case <-hookRan:
+	default:
+		t.Error("AtExit hook did not run before exit")
 	}
 }
 

@@ -1,0 +1,189 @@
+//go:build unix
+
+package os_test
+
+import (
+	"context"
+	"errors"
+	stdos "os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.starlark.net/starlark"
+
+	"github.com/project-starkite/starkite/libkite"
+	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
+)
+
+// output collects what a script prints, one line per print call.
+type output struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (o *output) print(_ *starlark.Thread, msg string) {
+	o.mu.Lock()
+	o.lines = append(o.lines, msg)
+	o.mu.Unlock()
+}
+
+func (o *output) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return strings.Join(o.lines, "\n")
+}
+
+// newRuntime builds a real runtime holding only the os module. cfg may
+// set Permissions/DryRun; Registry and Print are filled in.
+func newRuntime(t *testing.T, cfg *libkite.Config) (*libkite.Runtime, *output) {
+	t.Helper()
+	reg := libkite.NewRegistry(nil)
+	reg.Register(kiteos.New())
+	out := &output{}
+	c := libkite.Config{}
+	if cfg != nil {
+		c = *cfg
+	}
+	c.Registry, c.Print, c.NoSignals = reg, out.print, true
+	rt, err := libkite.New(&c)
+	if err != nil {
+		t.Fatalf("libkite.New: %v", err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	return rt, out
+}
+
+// run executes src on a fresh runtime and returns its printed output.
+func run(t *testing.T, cfg *libkite.Config, src string) (string, error) {
+	t.Helper()
+	rt, out := newRuntime(t, cfg)
+	err := rt.Execute(context.Background(), src)
+	return out.String(), err
+}
+
+// scriptCase is one row of a table test: src prints, want is the whole
+// printed output; when wantErr is set the script must fail with an error
+// containing it.
+type scriptCase struct {
+	name    string
+	src     string
+	want    string
+	wantErr string
+}
+
+func runCases(t *testing.T, cfg *libkite.Config, cases []scriptCase) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := run(t, cfg, tc.src)
+			checkOutcome(t, tc, got, err)
+		})
+	}
+}
+
+func checkOutcome(t *testing.T, tc scriptCase, got string, err error) {
+	t.Helper()
+	if tc.wantErr != "" {
+		if err == nil {
+			t.Fatalf("want error containing %q, got success with output %q", tc.wantErr, got)
+		}
+		if !strings.Contains(err.Error(), tc.wantErr) {
+			t.Fatalf("error = %q\nwant it to contain %q", err.Error(), tc.wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v\noutput: %s", err, got)
+	}
+	if got != tc.want {
+		t.Fatalf("output = %q\nwant     %q", got, tc.want)
+	}
+}
+
+// lit quotes s as a Starlark string literal.
+func lit(s string) string { return starlark.String(s).String() }
+
+// tempDir is t.TempDir with symlinks resolved, so it compares equal to
+// what the child process reports as its working directory.
+func tempDir(t *testing.T) string {
+	t.Helper()
+	d, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// writeExecutable creates an executable shell script dir/name printing out.
+func writeExecutable(t *testing.T, dir, name, out string) string {
+	t.Helper()
+	if err := stdos.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, name)
+	if err := stdos.WriteFile(p, []byte("#!/bin/sh\necho "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readPids waits until file holds n newline-terminated pids and returns them.
+func readPids(t *testing.T, file string, n int) []int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		data, _ := stdos.ReadFile(file)
+		fields := strings.Fields(string(data))
+		if len(fields) >= n && strings.HasSuffix(string(data), "\n") {
+			pids := make([]int, 0, n)
+			for _, f := range fields[:n] {
+				p, err := strconv.Atoi(f)
+				if err != nil {
+					t.Fatalf("pid file %s: %v", file, err)
+				}
+				pids = append(pids, p)
+			}
+			return pids
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid file %s: want %d pids, have %q", file, n, data)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid is a live (not zombie) process.
+func alive(pid int) bool {
+	if data, err := stdos.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil {
+		// state is the field after the parenthesised command name
+		s := string(data)
+		if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+			return s[i+2] != 'Z' && s[i+2] != 'X'
+		}
+	} else if errors.Is(err, stdos.ErrNotExist) {
+		return false
+	}
+	return syscall.Kill(pid, 0) == nil
+}
+
+// assertGone fails unless every pid dies within a few seconds; survivors
+// are killed so a failing test leaves no orphans.
+func assertGone(t *testing.T, pids ...int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for _, p := range pids {
+		for alive(p) {
+			if time.Now().After(deadline) {
+				_ = syscall.Kill(p, syscall.SIGKILL)
+				t.Errorf("process %d still alive (orphaned)", p)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
