@@ -113,9 +113,11 @@ func (ms Methods) Attr(recv starlark.Value, typeName, name string) starlark.Valu
 	return nil
 }
 
-// Names lists every method and its try_ twin, sorted.
-func (ms Methods) Names() []string {
-	names := make([]string, 0, 2*len(ms))
+// Names lists every method and its try_ twin plus the object's
+// properties (which have no try_ form), sorted: an object's AttrNames.
+func (ms Methods) Names(properties ...string) []string {
+	names := make([]string, 0, 2*len(ms)+len(properties))
+	names = append(names, properties...)
 	for k := range ms {
 		names = append(names, k, "try_"+k)
 	}

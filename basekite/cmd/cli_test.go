@@ -244,26 +244,10 @@ func TestShebang(t *testing.T) {
 	}
 }
 
-// hasVarStr reports whether the binary's registry provides var_str (the
-// vars module). The binary-level precedence tests need it.
-func hasVarStr(t *testing.T) bool {
-	t.Helper()
-	res := runBin(t, invocation{args: []string{"exec", "var_str"}})
-	if res.code != 0 && strings.Contains(res.stderr, "undefined: var_str") {
-		return false
-	}
-	return true
-}
-
 // TestVarPrecedenceScript checks cli.md §4.1 through var_str in a script.
 // The same rules are covered at the Go level by the varstore tests and
 // in-process by TestInProcessVarPrecedence.
 func TestVarPrecedenceScript(t *testing.T) {
-	if !hasVarStr(t) {
-		// TODO(vars module): remove this skip once libkite/loader registers
-		// the vars module; these tests must then pass unchanged.
-		t.Skip("TODO: var_str is undefined (vars module not registered in libkite/loader yet)")
-	}
 	script := "print(var_str('k', 'default'))\n"
 	tests := []struct {
 		name     string

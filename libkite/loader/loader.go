@@ -3,12 +3,23 @@ package loader
 
 import (
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/json"
+	"github.com/project-starkite/starkite/libkite/modules/os"
+	"github.com/project-starkite/starkite/libkite/modules/runtime"
+	"github.com/project-starkite/starkite/libkite/modules/vars"
 )
 
 // baseModules lists the base modules in registration order: modules with
 // global aliases first, then stateless utilities, then stateful providers.
 func baseModules() []libkite.Module {
-	return []libkite.Module{}
+	return []libkite.Module{
+		// modules with global aliases
+		os.New(),
+		runtime.New(),
+		vars.New(),
+		// stateless utilities
+		json.New(),
+	}
 }
 
 // RegisterAll registers every base module on r.
