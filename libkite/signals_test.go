@@ -1,3 +1,5 @@
+//go:build unix
+
 package libkite_test
 
 import (
