@@ -376,3 +376,42 @@ func TestClosedRuntime(t *testing.T) {
 		t.Error("Execute after Close succeeded")
 	}
 }
+
+func TestDryRunAndContextPlumbing(t *testing.T) {
+	probe := starlark.NewBuiltin("probe", func(th *starlark.Thread, _ *starlark.Builtin, _ starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+		_, hasDeadline := libkite.Context(th).Deadline()
+		return starlark.Tuple{starlark.Bool(libkite.DryRun(th)), starlark.Bool(hasDeadline), starlark.Bool(libkite.GetRuntime(th) != nil)}, nil
+	})
+	globals := map[string]interface{}{"probe": probe}
+	tests := []struct {
+		name string
+		cfg  *libkite.Config
+		want string
+	}{
+		{"off", &libkite.Config{Globals: globals}, "(False, True, True)"},
+		{"Config.DryRun", &libkite.Config{Globals: globals, DryRun: true}, "(True, True, True)"},
+		{"registry ModuleConfig.DryRun", &libkite.Config{Globals: globals, Registry: libkite.NewRegistry(&libkite.ModuleConfig{DryRun: true})}, "(True, True, True)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt, out := capture(t, tt.cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := rt.Execute(ctx, "print(probe())"); err != nil {
+				t.Fatal(err)
+			}
+			if out.String() != tt.want {
+				t.Errorf("got %s, want %s", out.String(), tt.want)
+			}
+		})
+	}
+	// Threads made by NewThread for host-driven work carry the same state.
+	rt, _ := capture(t, &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()})
+	th := rt.NewThread("host")
+	if !libkite.DryRun(th) || libkite.GetPermissions(th) == nil || libkite.GetRuntime(th) != rt {
+		t.Error("NewThread lacks runtime state")
+	}
+	if err := libkite.Check(th, "fs", "read", "read_file", "/etc/hosts"); !libkite.IsPermissionError(err) {
+		t.Errorf("NewThread checker not applied: %v", err)
+	}
+}
