@@ -45,7 +45,7 @@ func FromStarlark(v starlark.Value) (any, error) {
 //	                "dict key must be string, got <type>")
 //	anything else → its String() representation
 func (s *StarlarkValue) Value() (any, error) {
-	return dynamic(s.v, 0, false)
+	return bridgeToGo.value(s.v, 0)
 }
 
 // ToGoValue stores the wrapped value into the variable out points to.
@@ -88,7 +88,7 @@ func (s *StarlarkValue) Value() (any, error) {
 // unchanged: the result is assigned only when decoding succeeds.
 func (s *StarlarkValue) ToGoValue(out any) error {
 	if p, ok := out.(*any); ok && p != nil {
-		v, err := dynamic(s.v, 0, false)
+		v, err := bridgeToGo.value(s.v, 0)
 		if err != nil {
 			return err
 		}
@@ -111,13 +111,19 @@ func (s *StarlarkValue) ToGoValue(out any) error {
 	return nil
 }
 
-// dynamic implements the dynamic Starlark → Go conversion. With lenient set
-// (used for interface values nested in typed targets) a Dict with non-string
-// keys becomes map[any]any instead of an error.
-func dynamic(v starlark.Value, depth int, lenient bool) (any, error) {
-	if depth >= maxDepth {
-		return nil, errDepth
-	}
+// toGo converts Starlark values to Go data under its Options.
+type toGo struct {
+	Options
+	path map[starlark.Value]struct{} // Data: lists and dicts being converted
+}
+
+// Without Data a toGo keeps no state, so these are shared.
+var (
+	bridgeToGo  = &toGo{Options: bridge}
+	lenientToGo = &toGo{Options: lenient}
+)
+
+func (c *toGo) value(v starlark.Value, depth int) (any, error) {
 	switch x := v.(type) {
 	case nil, starlark.NoneType:
 		return nil, nil
@@ -127,7 +133,13 @@ func dynamic(v starlark.Value, depth int, lenient bool) (any, error) {
 		if i, ok := x.Int64(); ok {
 			return i, nil
 		}
-		return x.String(), nil
+		if !c.Data {
+			return x.String(), nil
+		}
+		if u, ok := x.Uint64(); ok {
+			return u, nil
+		}
+		return nil, errors.New("unsupported starlark.Int type")
 	case starlark.Float:
 		return float64(x), nil
 	case starlark.String:
@@ -135,81 +147,153 @@ func dynamic(v starlark.Value, depth int, lenient bool) (any, error) {
 	case starlark.Bytes:
 		return []byte(x), nil
 	case *starlark.List:
+		if err := c.enter(x, depth); err != nil {
+			return nil, err
+		}
 		out := make([]any, x.Len())
 		for i := range out {
-			e, err := dynamic(x.Index(i), depth+1, lenient)
+			e, err := c.value(x.Index(i), depth+1)
 			if err != nil {
-				return nil, wrapf(err, "index %d", i)
+				return nil, c.wrap(err, "index %d", i)
 			}
 			out[i] = e
 		}
+		c.leave(x)
 		return out, nil
 	case starlark.Tuple:
+		if depth >= maxDepth {
+			return nil, errDepth
+		}
 		out := make([]any, len(x))
 		for i, ev := range x {
-			e, err := dynamic(ev, depth+1, lenient)
+			e, err := c.value(ev, depth+1)
 			if err != nil {
-				return nil, wrapf(err, "index %d", i)
+				return nil, c.wrap(err, "index %d", i)
 			}
 			out[i] = e
 		}
 		return out, nil
 	case *starlark.Set:
+		if depth >= maxDepth {
+			return nil, errDepth
+		}
 		out := make([]any, 0, x.Len())
 		i := 0
 		for ev := range x.Elements() {
-			e, err := dynamic(ev, depth+1, lenient)
+			e, err := c.value(ev, depth+1)
 			if err != nil {
-				return nil, wrapf(err, "index %d", i)
+				return nil, c.wrap(err, "index %d", i)
 			}
 			out = append(out, e)
 			i++
 		}
 		return out, nil
 	case *starlark.Dict:
-		return dynamicDict(x, depth, lenient)
+		if err := c.enter(x, depth); err != nil {
+			return nil, err
+		}
+		out, err := c.dict(x, depth)
+		c.leave(x)
+		return out, err
+	}
+	if c.Data {
+		return nil, fmt.Errorf("unsupported type: %s", v.Type())
 	}
 	return v.String(), nil
 }
 
-func dynamicDict(d *starlark.Dict, depth int, lenient bool) (any, error) {
-	allStrings := true
-	for k := range d.Entries() {
-		if _, ok := k.(starlark.String); !ok {
-			if !lenient {
+// enter guards a list or dict: the depth limit, and under Data the cycle
+// check. leave undoes it.
+func (c *toGo) enter(x starlark.Value, depth int) error {
+	if depth >= maxDepth {
+		return errDepth
+	}
+	if c.Data {
+		if _, ok := c.path[x]; ok {
+			return fmt.Errorf("unsupported value: cycle via %s", x.Type())
+		}
+		if c.path == nil {
+			c.path = make(map[starlark.Value]struct{})
+		}
+		c.path[x] = struct{}{}
+	}
+	return nil
+}
+
+func (c *toGo) leave(x starlark.Value) {
+	if c.Data {
+		delete(c.path, x)
+	}
+}
+
+func (c *toGo) dict(d *starlark.Dict, depth int) (any, error) {
+	if c.Keys != KeysText {
+		if k := firstNonString(d); k != nil {
+			if c.Keys == KeysString {
 				return nil, fmt.Errorf("dict key must be string, got %s", k.Type())
 			}
-			allStrings = false
-			break
+			return c.anyKeyDict(d, depth)
 		}
 	}
-	if allStrings {
-		out := make(map[string]any, d.Len())
-		for k, v := range d.Entries() {
-			e, err := dynamic(v, depth+1, lenient)
-			if err != nil {
-				return nil, wrapf(err, "key %s", k)
-			}
-			out[string(k.(starlark.String))] = e
+	out := make(map[string]any, d.Len())
+	for k, v := range d.Entries() {
+		key, err := c.textKey(k, depth)
+		if err != nil {
+			return nil, c.wrap(err, "key %s", k)
 		}
-		return out, nil
+		e, err := c.value(v, depth+1)
+		if err != nil {
+			return nil, c.wrap(err, "key %s", k)
+		}
+		out[key] = e
 	}
+	return out, nil
+}
+
+// anyKeyDict converts a Dict with a non-string key to map[any]any (KeysAny).
+func (c *toGo) anyKeyDict(d *starlark.Dict, depth int) (any, error) {
 	out := make(map[any]any, d.Len())
 	for k, v := range d.Entries() {
-		gk, err := dynamic(k, depth+1, lenient)
+		gk, err := c.value(k, depth+1)
 		if err != nil {
-			return nil, wrapf(err, "key %s", k)
+			return nil, c.wrap(err, "key %s", k)
 		}
 		if gk != nil && !reflect.TypeOf(gk).Comparable() {
+			if c.Data {
+				return nil, fmt.Errorf("unsupported type: %s (as dict key)", k.Type())
+			}
 			return nil, fmt.Errorf("key %s: %s key cannot be a Go map key", k, k.Type())
 		}
-		e, err := dynamic(v, depth+1, lenient)
+		e, err := c.value(v, depth+1)
 		if err != nil {
-			return nil, wrapf(err, "key %s", k)
+			return nil, c.wrap(err, "key %s", k)
 		}
 		out[gk] = e
 	}
 	return out, nil
+}
+
+// firstNonString returns the first key of d that is not a String, or nil.
+func firstNonString(d *starlark.Dict) starlark.Value {
+	for k := range d.Entries() {
+		if _, ok := k.(starlark.String); !ok {
+			return k
+		}
+	}
+	return nil
+}
+
+// textKey returns a String key as is and renders any other key (KeysText)
+// with fmt.Sprint of its conversion.
+func (c *toGo) textKey(k starlark.Value, depth int) (string, error) {
+	if s, ok := k.(starlark.String); ok {
+		return string(s), nil
+	}
+	gk, err := c.value(k, depth+1)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprint(gk), nil
 }
 
 func convErr(v starlark.Value, t reflect.Type) error {
@@ -234,7 +318,7 @@ func decode(dst reflect.Value, v starlark.Value, depth int) error {
 			dst.Set(reflect.ValueOf(v))
 			return nil
 		}
-		g, err := dynamic(v, depth, true)
+		g, err := lenientToGo.value(v, depth)
 		if err != nil {
 			return err
 		}

@@ -20,26 +20,37 @@
 //	unsafe.Pointer                 → error "unsupported Go type <T> for dynamic conversion"
 //
 // Starlark → Go is provided by [Starlark]; see to_go.go.
+//
+// [Options] selects other policies (the builtins.md §13 data rules used by
+// the codec modules, float and dict-key handling); the package-level
+// functions use the zero Options.
 package startype
 
 import (
+	gojson "encoding/json"
 	"fmt"
 	"math"
+	"math/big"
 	"reflect"
 	"sort"
 	"strconv"
 
 	"go.starlark.net/starlark"
+	"go.starlark.net/syntax"
 )
 
-// maxDepth bounds recursion in both directions so that self-referencing
-// values (a map or list that contains itself) fail with an error instead of
-// overflowing the goroutine stack.
+// maxDepth bounds container and pointer nesting in both directions so that
+// self-referencing values (a map or list that contains itself) fail with an
+// error instead of overflowing the goroutine stack.
 const maxDepth = 10000
 
 var (
-	valueType = reflect.TypeOf((*starlark.Value)(nil)).Elem()
-	errDepth  = fmt.Errorf("value nested more than %d levels deep (cyclic value?)", maxDepth)
+	valueType  = reflect.TypeOf((*starlark.Value)(nil)).Elem()
+	numberType = reflect.TypeOf(gojson.Number(""))
+	errDepth   = fmt.Errorf("value nested more than %d levels deep (cyclic value?)", maxDepth)
+
+	bridge  Options                  // the package's dynamic rules
+	lenient = Options{Keys: KeysAny} // interface values nested in typed targets
 )
 
 // GoValue wraps a Go value for conversion to Starlark. Create one with [Go].
@@ -54,12 +65,12 @@ func Go(v any) *GoValue { return &GoValue{v: v} }
 // package documentation. Errors inside containers are prefixed with their
 // location, e.g. `index 2: ` or `key "a": `.
 func (g *GoValue) ToStarlarkValue() (starlark.Value, error) {
-	return toStarlark(g.v, 0)
+	return bridge.fromGo(g.v, 0)
 }
 
 // ToStarlark is shorthand for Go(v).ToStarlarkValue().
 func ToStarlark(v any) (starlark.Value, error) {
-	return toStarlark(v, 0)
+	return bridge.fromGo(v, 0)
 }
 
 // Tuple converts positional call arguments. Errors are prefixed `arg <i>: `.
@@ -69,7 +80,7 @@ func Tuple(args []any) (starlark.Tuple, error) {
 	}
 	t := make(starlark.Tuple, len(args))
 	for i, a := range args {
-		v, err := toStarlark(a, 0)
+		v, err := bridge.fromGo(a, 0)
 		if err != nil {
 			return nil, wrapf(err, "arg %d", i)
 		}
@@ -92,7 +103,7 @@ func Kwargs(kw map[string]any) ([]starlark.Tuple, error) {
 	sort.Strings(keys)
 	out := make([]starlark.Tuple, len(keys))
 	for i, k := range keys {
-		v, err := toStarlark(kw[k], 0)
+		v, err := bridge.fromGo(kw[k], 0)
 		if err != nil {
 			return nil, wrapf(err, "kwarg %q", k)
 		}
@@ -101,9 +112,9 @@ func Kwargs(kw map[string]any) ([]starlark.Tuple, error) {
 	return out, nil
 }
 
-// toStarlark handles the common concrete types without reflection and
+// fromGo handles the common concrete types without reflection and
 // defers everything else to fromReflect.
-func toStarlark(v any, depth int) (starlark.Value, error) {
+func (o *Options) fromGo(v any, depth int) (starlark.Value, error) {
 	switch x := v.(type) {
 	case nil:
 		return starlark.None, nil
@@ -115,21 +126,34 @@ func toStarlark(v any, depth int) (starlark.Value, error) {
 		return starlark.MakeInt(x), nil
 	case int64:
 		return starlark.MakeInt64(x), nil
+	case uint64:
+		return starlark.MakeUint64(x), nil
 	case float64:
-		return fromFloat64(x), nil
+		return o.float(x, false), nil
+	case float32:
+		return o.float(float64(x), true), nil
 	case string:
 		return starlark.String(x), nil
 	case []byte:
 		return starlark.Bytes(x), nil
+	case gojson.Number:
+		if o.Number != nil {
+			return o.number(string(x))
+		}
+		return starlark.String(x), nil
+	case *big.Int:
+		if o.Data && x != nil {
+			return starlark.MakeBigInt(x), nil
+		}
 	case []any:
 		if depth >= maxDepth {
 			return nil, errDepth
 		}
 		elems := make([]starlark.Value, len(x))
 		for i, e := range x {
-			ev, err := toStarlark(e, depth+1)
+			ev, err := o.fromGo(e, depth+1)
 			if err != nil {
-				return nil, wrapf(err, "index %d", i)
+				return nil, o.wrap(err, "index %d", i)
 			}
 			elems[i] = ev
 		}
@@ -145,17 +169,17 @@ func toStarlark(v any, depth int) (starlark.Value, error) {
 		sort.Strings(keys)
 		d := starlark.NewDict(len(x))
 		for _, k := range keys {
-			ev, err := toStarlark(x[k], depth+1)
+			ev, err := o.fromGo(x[k], depth+1)
 			if err != nil {
-				return nil, wrapf(err, "key %q", k)
+				return nil, o.wrap(err, "key %q", k)
 			}
 			if err := d.SetKey(starlark.String(k), ev); err != nil {
-				return nil, wrapf(err, "key %q", k)
+				return nil, o.wrap(err, "key %q", k)
 			}
 		}
 		return d, nil
 	}
-	return fromReflect(reflect.ValueOf(v), depth)
+	return o.fromReflect(reflect.ValueOf(v), depth)
 }
 
 // passThrough returns a Starlark value unchanged, except that a typed nil
@@ -169,30 +193,41 @@ func passThrough(v starlark.Value) starlark.Value {
 	return v
 }
 
-// fromFloat64 applies the JSON-number rule: integral finite values that fit
-// in an int64 become Int, everything else stays Float.
-func fromFloat64(f float64) starlark.Value {
-	// -2^63 and 2^63 are exactly representable; the valid range is [-2^63, 2^63).
-	if f == math.Trunc(f) && f >= -(1<<63) && f < (1<<63) {
-		return starlark.MakeInt64(int64(f))
+// float applies o.Floats to a float64 or (is32) float32 value.
+func (o *Options) float(f float64, is32 bool) starlark.Value {
+	switch o.Floats {
+	case FloatsInt64:
+		// -2^63 and 2^63 are exactly representable; the valid range is [-2^63, 2^63).
+		if !is32 && f == math.Trunc(f) && f >= -(1<<63) && f < (1<<63) {
+			return starlark.MakeInt64(int64(f))
+		}
+	case FloatsIntegral:
+		if f == math.Trunc(f) && !math.IsInf(f, 0) {
+			if i, err := starlark.NumberToInt(starlark.Float(f)); err == nil {
+				return i
+			}
+		}
 	}
 	return starlark.Float(f)
 }
 
-func fromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
-	if depth >= maxDepth {
-		return nil, errDepth
+// number converts a json.Number literal with o.Number.
+func (o *Options) number(lit string) (starlark.Value, error) {
+	n, err := o.Number(lit)
+	if err != nil {
+		return nil, err
 	}
+	if f, ok := n.(starlark.Float); ok {
+		return o.float(float64(f), false), nil
+	}
+	return n, nil
+}
+
+func (o *Options) fromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
 	if !rv.IsValid() {
 		return starlark.None, nil
 	}
 	t := rv.Type()
-	if t.Implements(valueType) && rv.CanInterface() {
-		if rv.Kind() == reflect.Interface && rv.IsNil() {
-			return starlark.None, nil
-		}
-		return passThrough(rv.Interface().(starlark.Value)), nil
-	}
 	switch rv.Kind() {
 	case reflect.Bool:
 		return starlark.Bool(rv.Bool()), nil
@@ -201,88 +236,154 @@ func fromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		return starlark.MakeUint64(rv.Uint()), nil
 	case reflect.Float32:
-		return starlark.Float(rv.Float()), nil
+		return o.float(rv.Float(), true), nil
 	case reflect.Float64:
-		return fromFloat64(rv.Float()), nil
+		return o.float(rv.Float(), false), nil
 	case reflect.String:
 		return starlark.String(rv.String()), nil
 	case reflect.Pointer, reflect.Interface:
 		if rv.IsNil() {
 			return starlark.None, nil
 		}
-		return fromReflect(rv.Elem(), depth+1)
+		if depth >= maxDepth {
+			return nil, errDepth
+		}
+		return o.elem(rv.Elem(), depth+1)
 	case reflect.Slice:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return starlark.Bytes(rv.Bytes()), nil
 		}
-		return listFromReflect(rv, depth)
+		return o.listFromReflect(rv, depth)
 	case reflect.Array:
-		return listFromReflect(rv, depth)
+		if o.Data && t.Elem().Kind() == reflect.Uint8 {
+			b := make([]byte, rv.Len())
+			for i := range b {
+				b[i] = byte(rv.Index(i).Uint())
+			}
+			return starlark.Bytes(b), nil
+		}
+		return o.listFromReflect(rv, depth)
 	case reflect.Map:
-		return dictFromReflect(rv, depth)
+		return o.dictFromReflect(rv, depth)
+	}
+	if o.Data {
+		return nil, fmt.Errorf("unsupported Go type %s", t)
 	}
 	return nil, fmt.Errorf("unsupported Go type %s for dynamic conversion", t)
 }
 
-func listFromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
+// elem converts a reflected element, key or pointee. Values that may hold
+// a type fromGo handles specially (starlark.Value, *big.Int, json.Number)
+// go through fromGo; the rest are converted by kind.
+func (o *Options) elem(rv reflect.Value, depth int) (starlark.Value, error) {
+	switch rv.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		return o.fromGo(rv.Interface(), depth)
+	}
+	if t := rv.Type(); t == numberType || t.Implements(valueType) {
+		return o.fromGo(rv.Interface(), depth)
+	}
+	return o.fromReflect(rv, depth)
+}
+
+func (o *Options) listFromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
+	if depth >= maxDepth {
+		return nil, errDepth
+	}
 	n := rv.Len()
 	elems := make([]starlark.Value, n)
 	for i := 0; i < n; i++ {
-		ev, err := fromReflect(rv.Index(i), depth+1)
+		ev, err := o.elem(rv.Index(i), depth+1)
 		if err != nil {
-			return nil, wrapf(err, "index %d", i)
+			return nil, o.wrap(err, "index %d", i)
 		}
 		elems[i] = ev
 	}
 	return starlark.NewList(elems), nil
 }
 
-// dictFromReflect converts a map, inserting keys in sorted order: string
-// keys by value, other keys by fmt.Sprint (ties broken by dynamic type
-// name so the order is deterministic even for keys like 1 and "1" in a
-// map[any]any).
-func dictFromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
+// dictFromReflect converts a map, inserting keys in sorted order. Under
+// Data keys are converted first and ordered by keyLess; otherwise string
+// keys sort by value, other keys by fmt.Sprint (ties broken by dynamic
+// type name so the order is deterministic even for keys like 1 and "1" in
+// a map[any]any).
+func (o *Options) dictFromReflect(rv reflect.Value, depth int) (starlark.Value, error) {
+	if depth >= maxDepth {
+		return nil, errDepth
+	}
 	type entry struct {
-		key      reflect.Value
+		key, val reflect.Value
+		sk       starlark.Value // converted key (Data only)
 		sortKey  string
 		typeName string
 	}
 	entries := make([]entry, 0, rv.Len())
-	stringKeys := rv.Type().Key().Kind() == reflect.String
-	iter := rv.MapRange()
-	for iter.Next() {
-		k := iter.Key()
-		e := entry{key: k}
-		if stringKeys {
-			e.sortKey = k.String()
-		} else {
-			e.sortKey = fmt.Sprint(k.Interface())
-			e.typeName = fmt.Sprintf("%T", k.Interface())
-		}
-		entries = append(entries, e)
+	for iter := rv.MapRange(); iter.Next(); {
+		entries = append(entries, entry{key: iter.Key(), val: iter.Value()})
 	}
-	sort.Slice(entries, func(i, j int) bool {
-		if entries[i].sortKey != entries[j].sortKey {
-			return entries[i].sortKey < entries[j].sortKey
+	if o.Data {
+		for i := range entries {
+			sk, err := o.elem(entries[i].key, depth+1)
+			if err != nil {
+				return nil, err
+			}
+			entries[i].sk = sk
 		}
-		return entries[i].typeName < entries[j].typeName
-	})
+		sort.SliceStable(entries, func(i, j int) bool { return keyLess(entries[i].sk, entries[j].sk) })
+	} else {
+		stringKeys := rv.Type().Key().Kind() == reflect.String
+		for i := range entries {
+			e := &entries[i]
+			if stringKeys {
+				e.sortKey = e.key.String()
+			} else {
+				e.sortKey = fmt.Sprint(e.key.Interface())
+				e.typeName = fmt.Sprintf("%T", e.key.Interface())
+			}
+		}
+		sort.Slice(entries, func(i, j int) bool {
+			if entries[i].sortKey != entries[j].sortKey {
+				return entries[i].sortKey < entries[j].sortKey
+			}
+			return entries[i].typeName < entries[j].typeName
+		})
+	}
 	d := starlark.NewDict(len(entries))
 	for _, e := range entries {
-		loc := goKeyString(e.key)
-		kv, err := fromReflect(e.key, depth+1)
-		if err != nil {
-			return nil, wrapf(err, "key %s", loc)
+		kv := e.sk
+		if kv == nil {
+			var err error
+			if kv, err = o.elem(e.key, depth+1); err != nil {
+				return nil, o.wrap(err, "key %s", goKeyString(e.key))
+			}
 		}
-		vv, err := fromReflect(rv.MapIndex(e.key), depth+1)
+		vv, err := o.elem(e.val, depth+1)
 		if err != nil {
-			return nil, wrapf(err, "key %s", loc)
+			return nil, o.wrap(err, "key %s", goKeyString(e.key))
 		}
 		if err := d.SetKey(kv, vv); err != nil {
-			return nil, wrapf(err, "key %s", loc)
+			return nil, o.wrap(err, "key %s", goKeyString(e.key))
 		}
 	}
 	return d, nil
+}
+
+// keyLess orders dict keys of mixed types: same-type values (and numbers)
+// by Starlark comparison, otherwise by type name, then by str().
+func keyLess(a, b starlark.Value) bool {
+	if a.Type() != b.Type() {
+		_, an := a.(starlark.Int)
+		_, bn := b.(starlark.Int)
+		_, af := a.(starlark.Float)
+		_, bf := b.(starlark.Float)
+		if !((an || af) && (bn || bf)) {
+			return a.Type() < b.Type()
+		}
+	}
+	if lt, err := starlark.Compare(syntax.LT, a, b); err == nil {
+		return lt
+	}
+	return a.String() < b.String()
 }
 
 // goKeyString renders a Go map key for error messages: quoted if it is a
@@ -295,6 +396,14 @@ func goKeyString(k reflect.Value) string {
 		return strconv.Quote(k.String())
 	}
 	return fmt.Sprint(k.Interface())
+}
+
+// wrap is wrapf, except under Data, whose errors carry no location.
+func (o *Options) wrap(err error, format string, args ...any) error {
+	if o.Data {
+		return err
+	}
+	return wrapf(err, format, args...)
 }
 
 // wrapf prefixes err with its location inside a container. The nesting
