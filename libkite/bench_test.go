@@ -33,6 +33,23 @@ func BenchmarkCall(b *testing.B) {
 	}
 }
 
+// BenchmarkCallFn calls a function value directly (no lookup by name).
+func BenchmarkCallFn(b *testing.B) {
+	rt, _ := libkite.New(nil, libkite.WithoutSignalHandlers())
+	defer rt.Close()
+	_ = rt.Execute(context.Background(), benchFn)
+	fn, _ := rt.GetGlobalVal("add")
+	ctx := context.Background()
+	args := []any{1, 2}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := rt.CallFn(ctx, fn.(starlark.Callable), args, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkCallWithDeadline adds a cancellable context per call.
 func BenchmarkCallWithDeadline(b *testing.B) {
 	rt, _ := libkite.New(nil, libkite.WithoutSignalHandlers())

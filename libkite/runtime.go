@@ -50,12 +50,13 @@ type Runtime struct {
 	logger      *slog.Logger
 	predeclared starlark.StringDict // registry exports + aliases + builtins + Globals
 
-	mu      sync.RWMutex
-	globals starlark.StringDict // top-level bindings retained from Execute/ExecuteRepl
+	mu      sync.Mutex                          // serialises writers of globals
+	globals atomic.Pointer[starlark.StringDict] // retained top-level bindings; copy-on-write, read lock-free
 
 	thread  *starlark.Thread // main thread
 	modules *ModuleCache
-	threads sync.Pool // reusable threads for Call/CallFn
+	spare   atomic.Pointer[pooledThread] // one idle Call thread: the common sequential case
+	threads sync.Pool                    // more idle Call threads, for concurrent callers
 
 	cleanupMu sync.Mutex
 	defers    []starlark.Callable
@@ -113,10 +114,10 @@ func newRuntime(cfg *Config) (*Runtime, error) {
 		varStore: cfg.VarStore,
 		dryRun:   cfg.DryRun || reg.cfg.DryRun,
 		logger:   cfg.Logger,
-		globals:  starlark.StringDict{},
 		modules:  NewModuleCache(),
 		handlers: map[string]starlark.Callable{},
 	}
+	rt.globals.Store(&starlark.StringDict{})
 	if rt.varStore == nil {
 		rt.varStore = reg.cfg.VarStore
 	}
@@ -127,7 +128,10 @@ func newRuntime(cfg *Config) (*Runtime, error) {
 		return nil, err
 	}
 	rt.thread = rt.NewThread("libkite")
-	rt.threads.New = func() any { return rt.NewThread("call") }
+	rt.threads.New = func() any {
+		t := rt.NewThread("call")
+		return &pooledThread{thread: t, st: stateOf(t)}
+	}
 	if !cfg.NoSignals {
 		signalHub.add(rt)
 	}
@@ -241,16 +245,15 @@ var errClosed = errors.New("libkite: runtime is closed")
 // env returns the environment scripts see: predeclared names plus the
 // retained top-level bindings of earlier executions.
 func (rt *Runtime) env() starlark.StringDict {
-	rt.mu.RLock()
-	defer rt.mu.RUnlock()
-	if len(rt.globals) == 0 {
+	globals := *rt.globals.Load()
+	if len(globals) == 0 {
 		return rt.predeclared
 	}
-	env := make(starlark.StringDict, len(rt.predeclared)+len(rt.globals))
+	env := make(starlark.StringDict, len(rt.predeclared)+len(globals))
 	for k, v := range rt.predeclared {
 		env[k] = v
 	}
-	for k, v := range rt.globals {
+	for k, v := range globals {
 		env[k] = v
 	}
 	return env
@@ -258,25 +261,23 @@ func (rt *Runtime) env() starlark.StringDict {
 
 func (rt *Runtime) retain(globals starlark.StringDict) {
 	rt.mu.Lock()
+	next := copyDict(*rt.globals.Load())
 	for k, v := range globals {
-		rt.globals[k] = v
+		next[k] = v
 	}
+	rt.globals.Store(&next)
 	rt.mu.Unlock()
 }
 
 // GetGlobalVal returns a retained top-level binding.
 func (rt *Runtime) GetGlobalVal(name string) (starlark.Value, bool) {
-	rt.mu.RLock()
-	defer rt.mu.RUnlock()
-	v, ok := rt.globals[name]
+	v, ok := (*rt.globals.Load())[name]
 	return v, ok
 }
 
 // Globals returns a copy of the retained top-level bindings.
 func (rt *Runtime) Globals() starlark.StringDict {
-	rt.mu.RLock()
-	defer rt.mu.RUnlock()
-	return copyDict(rt.globals)
+	return copyDict(*rt.globals.Load())
 }
 
 // Execute runs src as a script. Its top-level bindings are retained for
@@ -406,9 +407,7 @@ func (rt *Runtime) Eval(ctx context.Context, expr string) (starlark.Value, error
 // Call calls the retained global function name with Go arguments
 // (converted by startype). Distinct calls may run concurrently.
 func (rt *Runtime) Call(ctx context.Context, name string, args []any, kwargs map[string]any) (starlark.Value, error) {
-	rt.mu.RLock()
-	v, ok := rt.globals[name]
-	rt.mu.RUnlock()
+	v, ok := (*rt.globals.Load())[name]
 	if !ok {
 		return nil, fmt.Errorf("libkite: global %q not defined", name)
 	}
@@ -442,20 +441,38 @@ func (rt *Runtime) call(ctx context.Context, fn starlark.Callable, args []any, k
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	thread := rt.threads.Get().(*starlark.Thread)
-	thread.Uncancel()
-	b := bind(ctx, thread)
-	v, err := func() (v starlark.Value, err error) {
-		defer b.release()
-		defer recoverPanic(&err, rt.cfg.Debug)
-		return starlark.Call(thread, fn, sargs, skw)
-	}()
-	rt.flushPrintf(thread)
-	rt.threads.Put(thread)
+	pt := rt.spare.Swap(nil)
+	if pt == nil {
+		pt = rt.threads.Get().(*pooledThread)
+	}
+	v, err := rt.callPooled(ctx, pt, fn, sargs, skw)
+	if !rt.spare.CompareAndSwap(nil, pt) {
+		rt.threads.Put(pt)
+	}
 	if err != nil {
 		return nil, mapError(ctx, err)
 	}
 	return v, nil
+}
+
+// pooledThread is a reusable Call thread with its state at hand.
+type pooledThread struct {
+	thread *starlark.Thread
+	st     *threadState
+}
+
+func (rt *Runtime) callPooled(ctx context.Context, pt *pooledThread, fn starlark.Callable, args starlark.Tuple, kwargs []starlark.Tuple) (v starlark.Value, err error) {
+	b := bindState(ctx, pt.thread, pt.st)
+	defer func() {
+		b.release()
+		if p := recover(); p != nil {
+			v, err = nil, panicError(p, rt.cfg.Debug)
+		}
+		if rt.cfg.Print != nil {
+			rt.flushPrintf(pt.thread)
+		}
+	}()
+	return starlark.Call(pt.thread, fn, args, kwargs)
 }
 
 func (rt *Runtime) filename(def string) string {
@@ -469,7 +486,10 @@ func (rt *Runtime) filename(def string) string {
 // its next step. The binding must be released when the thread is done;
 // after release, ctx can no longer cancel the thread.
 func bind(ctx context.Context, thread *starlark.Thread) binding {
-	st := ensureState(thread)
+	return bindState(ctx, thread, ensureState(thread))
+}
+
+func bindState(ctx context.Context, thread *starlark.Thread, st *threadState) binding {
 	st.ctx = ctx
 	thread.Uncancel()
 	if ctx.Done() == nil {
@@ -547,12 +567,15 @@ func mapError(ctx context.Context, err error) error {
 // cannot crash the host.
 func recoverPanic(err *error, withStack bool) {
 	if p := recover(); p != nil {
-		if withStack {
-			*err = fmt.Errorf("internal error: panic: %v\n%s", p, debug.Stack())
-		} else {
-			*err = fmt.Errorf("internal error: panic: %v", p)
-		}
+		*err = panicError(p, withStack)
 	}
+}
+
+func panicError(p any, withStack bool) error {
+	if withStack {
+		return fmt.Errorf("internal error: panic: %v\n%s", p, debug.Stack())
+	}
+	return fmt.Errorf("internal error: panic: %v", p)
 }
 
 // PrintVariables writes the variable store to stdout (debug helper).

@@ -80,6 +80,17 @@ func Tuple(args []any) (starlark.Tuple, error) {
 	}
 	t := make(starlark.Tuple, len(args))
 	for i, a := range args {
+		switch x := a.(type) { // fast path for the common scalars
+		case int:
+			t[i] = starlark.MakeInt(x)
+			continue
+		case string:
+			t[i] = starlark.String(x)
+			continue
+		case bool:
+			t[i] = starlark.Bool(x)
+			continue
+		}
 		v, err := bridge.fromGo(a, 0)
 		if err != nil {
 			return nil, wrapf(err, "arg %d", i)
