@@ -12,16 +12,18 @@ import (
 	"go.starlark.net/syntax"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 )
 
-// capture returns a runtime whose print output is collected.
+// capture returns a runtime whose print output is collected. Unlike
+// kitetest.New it keeps OS signal handling on (the signal tests need it).
 func capture(t *testing.T, cfg *libkite.Config, opts ...libkite.ConfigOption) (*libkite.Runtime, *output) {
 	t.Helper()
 	out := &output{}
 	if cfg == nil {
 		cfg = &libkite.Config{}
 	}
-	cfg.Print = out.print
+	cfg.Print = out.Print
 	rt, err := libkite.New(cfg, opts...)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -30,22 +32,8 @@ func capture(t *testing.T, cfg *libkite.Config, opts ...libkite.ConfigOption) (*
 	return rt, out
 }
 
-type output struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (o *output) print(_ *starlark.Thread, msg string) {
-	o.mu.Lock()
-	o.lines = append(o.lines, msg)
-	o.mu.Unlock()
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return strings.Join(o.lines, "\n")
-}
+// output is the shared print capture.
+type output = kitetest.Output
 
 func TestExecute(t *testing.T) {
 	tests := []struct {
@@ -145,7 +133,7 @@ func TestDefersRunLIFOOnEveryOutcome(t *testing.T) {
 			t.Errorf("tail %q: defers printed %q, want LIFO second,first", tail, got)
 		}
 		// Defers run once: a second execution does not rerun them.
-		out.lines = nil
+		out.Reset()
 		_ = rt.Execute(context.Background(), "print('again')")
 		if out.String() != "again" {
 			t.Errorf("defers ran twice: %q", out.String())

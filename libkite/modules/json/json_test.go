@@ -12,6 +12,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	"github.com/project-starkite/starkite/libkite/modules/json"
 	"github.com/project-starkite/starkite/libkite/modules/vars"
 )
@@ -433,23 +434,8 @@ func TestModule(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	src, err := os.ReadFile("../../../tests/json_test.star")
-	if err != nil {
-		t.Fatal(err)
-	}
 	rt := newRuntime(t, options{store: libkite.MapVarStore{"json_test_dir": t.TempDir()}})
-	results, err := rt.ExecuteTests(context.Background(), string(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(results) == 0 {
-		t.Fatal("no tests ran")
-	}
-	for _, r := range results {
-		if !r.Passed || r.Skipped {
-			t.Errorf("%s: %v", r.Name, r.Error)
-		}
-	}
+	kitetest.RunConformance(t, rt, "../../../tests/json_test.star", 1)
 }
 
 // quote renders s as a Starlark string literal.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,45 +16,15 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
 
-// output collects what a script prints, one line per print call.
-type output struct {
-	mu    sync.Mutex
-	lines []string
-}
+type output = kitetest.Output
 
-func (o *output) print(_ *starlark.Thread, msg string) {
-	o.mu.Lock()
-	o.lines = append(o.lines, msg)
-	o.mu.Unlock()
-}
-
-func (o *output) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return strings.Join(o.lines, "\n")
-}
-
-// newRuntime builds a real runtime holding only the os module. cfg may
-// set Permissions/DryRun; Registry and Print are filled in.
 func newRuntime(t *testing.T, cfg *libkite.Config) (*libkite.Runtime, *output) {
 	t.Helper()
-	reg := libkite.NewRegistry(nil)
-	reg.Register(kiteos.New())
-	out := &output{}
-	c := libkite.Config{}
-	if cfg != nil {
-		c = *cfg
-	}
-	c.Registry, c.Print, c.NoSignals = reg, out.print, true
-	rt, err := libkite.New(&c)
-	if err != nil {
-		t.Fatalf("libkite.New: %v", err)
-	}
-	t.Cleanup(func() { rt.Close() })
-	return rt, out
+	return kitetest.New(t, cfg, kiteos.New())
 }
 
 // run executes src on a fresh runtime and returns its printed output.

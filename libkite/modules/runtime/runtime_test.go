@@ -11,19 +11,13 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
 )
 
 func newRuntime(t *testing.T) *libkite.Runtime {
 	t.Helper()
-	reg := libkite.NewRegistry(nil)
-	reg.Register(runtime.New())
-	rt, err := libkite.New(&libkite.Config{Registry: reg, NoSignals: true,
-		Print: func(*starlark.Thread, string) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close() })
+	rt, _ := kitetest.New(t, nil, runtime.New())
 	return rt
 }
 
@@ -135,20 +129,5 @@ func TestModule(t *testing.T) {
 }
 
 func TestConformance(t *testing.T) {
-	src, err := os.ReadFile("../../../tests/runtime_test.star")
-	if err != nil {
-		t.Fatal(err)
-	}
-	results, err := newRuntime(t).ExecuteTests(context.Background(), string(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(results) == 0 {
-		t.Fatal("no tests ran")
-	}
-	for _, r := range results {
-		if !r.Passed || r.Skipped {
-			t.Errorf("%s: %v", r.Name, r.Error)
-		}
-	}
+	kitetest.RunConformance(t, newRuntime(t), "../../../tests/runtime_test.star", 1)
 }

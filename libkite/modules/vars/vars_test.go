@@ -3,12 +3,12 @@ package vars_test
 import (
 	"context"
 	"errors"
-	"os"
 	"testing"
 
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	"github.com/project-starkite/starkite/libkite/modules/vars"
 )
 
@@ -267,10 +267,6 @@ func TestNamespace(t *testing.T) {
 // TestConformance runs tests/vars_test.star with the variables its
 // header documents.
 func TestConformance(t *testing.T) {
-	src, err := os.ReadFile("../../../tests/vars_test.star")
-	if err != nil {
-		t.Fatal(err)
-	}
 	rt := newRuntime(t, libkite.MapVarStore{
 		"vars_test.str":   "hello",
 		"vars_test.int":   "42",
@@ -279,16 +275,5 @@ func TestConformance(t *testing.T) {
 		"vars_test.list":  []any{1.0, "x"},
 		"vars_test.dict":  `{"k": "v", "n": 2}`,
 	})
-	results, err := rt.ExecuteTests(context.Background(), string(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(results) == 0 {
-		t.Fatal("no tests ran")
-	}
-	for _, r := range results {
-		if !r.Passed || r.Skipped {
-			t.Errorf("%s: %v", r.Name, r.Error)
-		}
-	}
+	kitetest.RunConformance(t, rt, "../../../tests/vars_test.star", 1)
 }
