@@ -226,7 +226,7 @@ func (rt *Runtime) Close() error {
 		return nil
 	}
 	signalHub.remove(rt)
-	rt.thread.Cancel("runtime closed")
+	cancelThread(rt.thread, stateOf(rt.thread), "runtime closed")
 	rt.cleanupMu.Lock()
 	cleanups := rt.cleanups
 	rt.cleanups = nil
@@ -491,12 +491,15 @@ func bind(ctx context.Context, thread *starlark.Thread) binding {
 
 func bindState(ctx context.Context, thread *starlark.Thread, st *threadState) binding {
 	st.ctx = ctx
-	thread.Uncancel()
+	if st.cancelled.Load() { // only libkite cancels its threads
+		st.cancelled.Store(false)
+		thread.Uncancel()
+	}
 	if ctx.Done() == nil {
 		return binding{st: st}
 	}
 	if err := ctx.Err(); err != nil {
-		thread.Cancel(err.Error())
+		cancelThread(thread, st, err.Error())
 		return binding{st: st}
 	}
 	st.mu.Lock()
@@ -505,11 +508,18 @@ func bindState(ctx context.Context, thread *starlark.Thread, st *threadState) bi
 	stop := context.AfterFunc(ctx, func() {
 		st.mu.Lock()
 		if st.gen == gen { // still the same execution
-			thread.Cancel(ctx.Err().Error())
+			cancelThread(thread, st, ctx.Err().Error())
 		}
 		st.mu.Unlock()
 	})
 	return binding{st: st, stop: stop}
+}
+
+// cancelThread stops thread at its next step and remembers that it must
+// be uncancelled before reuse.
+func cancelThread(thread *starlark.Thread, st *threadState, reason string) {
+	st.cancelled.Store(true)
+	thread.Cancel(reason)
 }
 
 // binding is the link between one execution on a thread and its context.

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.starlark.net/starlark"
 
@@ -21,9 +22,10 @@ type threadState struct {
 	dryRun  bool
 	origin  string // label of the load()ed module whose top level runs here
 
-	mu   sync.Mutex
-	gen  uint64 // execution generation, guards late context cancels
-	pbuf []byte // printf output not yet terminated by a newline
+	mu        sync.Mutex
+	gen       uint64      // execution generation, guards late context cancels
+	cancelled atomic.Bool // the thread was cancelled and must be uncancelled before reuse
+	pbuf      []byte      // printf output not yet terminated by a newline
 }
 
 const stateKey = "libkite.state"
