@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.starlark.net/starlark"
 )
@@ -124,3 +125,53 @@ func (ms Methods) Names(properties ...string) []string {
 	sort.Strings(names)
 	return names
 }
+
+// StaticModule implements Module for a module with no per-registry state:
+// its member table is built once, on first use, and the namespace value
+// (try-enabled when Try is set) is bound to ID. A module package's New
+// returns one, so the package holds only its API table and builtins.
+type StaticModule struct {
+	ID      ModuleName
+	Doc     string
+	Factory string // FactoryMethod, informational
+	Try     bool   // answer try_X for every builtin member
+	// Build returns the module's members (its whole API).
+	Build func() starlark.StringDict
+	// GlobalAliases, if set, derives the top-level aliases from the members.
+	GlobalAliases func(members starlark.StringDict) starlark.StringDict
+
+	once    sync.Once
+	value   *ModuleValue
+	aliases starlark.StringDict
+}
+
+func (m *StaticModule) build() {
+	m.once.Do(func() {
+		members := m.Build()
+		if m.Try {
+			m.value = NewTryModule(string(m.ID), members)
+		} else {
+			m.value = NewModule(string(m.ID), members)
+		}
+		if m.GlobalAliases != nil {
+			m.aliases = m.GlobalAliases(members)
+		}
+	})
+}
+
+func (m *StaticModule) Name() ModuleName      { return m.ID }
+func (m *StaticModule) Description() string   { return m.Doc }
+func (m *StaticModule) FactoryMethod() string { return m.Factory }
+
+func (m *StaticModule) Aliases() starlark.StringDict {
+	m.build()
+	return m.aliases
+}
+
+func (m *StaticModule) Load(*ModuleConfig) (starlark.StringDict, error) {
+	m.build()
+	return starlark.StringDict{string(m.ID): m.value}, nil
+}
+
+// AliasAllMembers is a GlobalAliases that exports every member as a global.
+func AliasAllMembers(members starlark.StringDict) starlark.StringDict { return copyDict(members) }

@@ -320,3 +320,37 @@ func TestUnpackArgs(t *testing.T) {
 		})
 	}
 }
+
+func TestStaticModule(t *testing.T) {
+	builds := 0
+	m := &libkite.StaticModule{
+		ID: "greet", Doc: "greetings", Factory: "make", Try: true,
+		Build: func() starlark.StringDict {
+			builds++
+			return starlark.StringDict{"hi": constFn("greet.hi", "hi"), "bad": failFn("greet.bad", "nope")}
+		},
+		GlobalAliases: libkite.AliasAllMembers,
+	}
+	if m.Name() != "greet" || m.Description() != "greetings" || m.FactoryMethod() != "make" {
+		t.Fatal("metadata")
+	}
+	reg := libkite.NewRegistry(nil)
+	reg.Register(m)
+	got, err := run(t, reg, "print(greet.hi(), hi(), greet.try_bad().error, type(greet))")
+	if err != nil || got != "hi hi nope module" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	m.Aliases()
+	if builds != 1 {
+		t.Errorf("members built %d times, want once", builds)
+	}
+	plain := &libkite.StaticModule{ID: "p", Build: func() starlark.StringDict { return starlark.StringDict{"f": constFn("p.f", "f")} }}
+	reg2 := libkite.NewRegistry(nil)
+	reg2.Register(plain)
+	if got, _ := run(t, reg2, "print(hasattr(p, 'try_f'), p.f())"); got != "False f" {
+		t.Errorf("plain module: %q", got)
+	}
+	if plain.Aliases() != nil {
+		t.Error("no GlobalAliases must mean no aliases")
+	}
+}

@@ -6,37 +6,27 @@ package json
 
 import (
 	"fmt"
-	"sync"
 
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
 )
 
-// module is the json namespace: json.<member>, each with a try_ twin.
-var module = sync.OnceValue(func() *libkite.ModuleValue {
-	return libkite.NewTryModule("json", starlark.StringDict{
-		"encode": starlark.NewBuiltin("json.encode", encode),
-		"decode": starlark.NewBuiltin("json.decode", decode),
-		"file":   starlark.NewBuiltin("json.file", file),
-		"source": starlark.NewBuiltin("json.source", source),
-	})
-})
-
-type jsonModule struct{}
-
-// New returns the json module.
-func New() libkite.Module { return jsonModule{} }
-
-func (jsonModule) Name() libkite.ModuleName { return "json" }
-func (jsonModule) Description() string {
-	return "JSON encoding, decoding and file reader/writer objects"
-}
-func (jsonModule) Aliases() starlark.StringDict { return starlark.StringDict{} }
-func (jsonModule) FactoryMethod() string        { return "" }
-
-func (jsonModule) Load(*libkite.ModuleConfig) (starlark.StringDict, error) {
-	return starlark.StringDict{"json": module()}, nil
+// New returns the json module (try-enabled, no aliases).
+func New() libkite.Module {
+	return &libkite.StaticModule{
+		ID:  "json",
+		Doc: "JSON encoding, decoding and file reader/writer objects",
+		Try: true,
+		Build: func() starlark.StringDict {
+			return starlark.StringDict{
+				"encode": starlark.NewBuiltin("json.encode", encode),
+				"decode": starlark.NewBuiltin("json.decode", decode),
+				"file":   starlark.NewBuiltin("json.file", file),
+				"source": starlark.NewBuiltin("json.source", source),
+			}
+		},
+	}
 }
 
 // encode(value, /) → str. Loose: exactly one positional, keywords ignored.

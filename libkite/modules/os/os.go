@@ -10,7 +10,6 @@ import (
 	stdos "os"
 	"os/exec"
 	"strconv"
-	"sync"
 
 	"go.starlark.net/starlark"
 
@@ -38,47 +37,22 @@ func members() starlark.StringDict {
 	}
 }
 
-// Module is the os module. It holds no per-runtime state: process state
-// (env, cwd) is process-wide by nature.
-type Module struct{}
-
-// New returns the os module.
-func New() libkite.Module { return &Module{} }
-
-var (
-	buildOnce sync.Once
-	module    *libkite.ModuleValue
-	aliases   starlark.StringDict
-)
-
-func build() {
-	buildOnce.Do(func() {
-		m := members()
-		module = libkite.NewTryModule("os", m)
-		aliases = make(starlark.StringDict, len(m)+1)
-		for k, v := range m {
-			aliases[k] = v
-		}
-		aliases["user"] = newUserStruct(m)
-	})
-}
-
-func (*Module) Name() libkite.ModuleName { return "os" }
-func (*Module) Description() string {
-	return "process environment, working directory, identity and command execution"
-}
-func (*Module) FactoryMethod() string { return "" }
-
-// Aliases are every function under its own name plus the user struct
-// (exit is shadowed by the runtime's exit builtin).
-func (*Module) Aliases() starlark.StringDict {
-	build()
-	return aliases
-}
-
-func (*Module) Load(*libkite.ModuleConfig) (starlark.StringDict, error) {
-	build()
-	return starlark.StringDict{"os": module}, nil
+// New returns the os module: try-enabled, every function also a global
+// alias, plus the global user struct (exit is shadowed by the runtime's
+// exit builtin). It holds no per-runtime state: env and cwd are
+// process-wide by nature.
+func New() libkite.Module {
+	return &libkite.StaticModule{
+		ID:    "os",
+		Doc:   "process environment, working directory, identity and command execution",
+		Try:   true,
+		Build: members,
+		GlobalAliases: func(m starlark.StringDict) starlark.StringDict {
+			aliases := libkite.AliasAllMembers(m)
+			aliases["user"] = newUserStruct(m)
+			return aliases
+		},
+	}
 }
 
 // errorf prefixes an error with the builtin's name.

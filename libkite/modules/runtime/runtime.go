@@ -5,39 +5,30 @@ package runtime
 import (
 	"os"
 	goruntime "runtime"
-	"sync"
 
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
 )
 
-// module is the runtime namespace; every member is a no-arg function.
-var module = sync.OnceValue(func() *libkite.ModuleValue {
-	return libkite.NewModule("runtime", starlark.StringDict{
+// New returns the runtime module: a plain namespace of no-arg functions.
+func New() libkite.Module {
+	return &libkite.StaticModule{
+		ID:    "runtime",
+		Doc:   "Platform facts: OS, architecture, CPUs, versions, uname",
+		Build: members,
+	}
+}
+
+func members() starlark.StringDict {
+	return starlark.StringDict{
 		"platform":   noArgs("platform", func() starlark.Value { return starlark.String(goruntime.GOOS) }),
 		"arch":       noArgs("arch", func() starlark.Value { return starlark.String(goruntime.GOARCH) }),
 		"cpu_count":  noArgs("cpu_count", func() starlark.Value { return starlark.MakeInt(goruntime.NumCPU()) }),
 		"version":    noArgs("version", func() starlark.Value { return starlark.String(libkite.AppVersion()) }),
 		"go_version": noArgs("go_version", func() starlark.Value { return starlark.String(goruntime.Version()) }),
 		"uname":      noArgs("uname", unameDict),
-	})
-})
-
-type runtimeModule struct{}
-
-// New returns the runtime module.
-func New() libkite.Module { return runtimeModule{} }
-
-func (runtimeModule) Name() libkite.ModuleName { return "runtime" }
-func (runtimeModule) Description() string {
-	return "Platform facts: OS, architecture, CPUs, versions, uname"
-}
-func (runtimeModule) Aliases() starlark.StringDict { return starlark.StringDict{} }
-func (runtimeModule) FactoryMethod() string        { return "" }
-
-func (runtimeModule) Load(*libkite.ModuleConfig) (starlark.StringDict, error) {
-	return starlark.StringDict{"runtime": module()}, nil
+	}
 }
 
 // noArgs builds a builtin that refuses every argument

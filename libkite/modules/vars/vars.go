@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"go.starlark.net/starlark"
 
@@ -19,8 +18,18 @@ import (
 	"github.com/project-starkite/starkite/libkite/modules/json"
 )
 
-// members is the vars API: vars.<name>, and the same builtins as globals.
-var members = sync.OnceValue(func() starlark.StringDict {
+// New returns the vars module: a plain namespace whose functions are also
+// global aliases.
+func New() libkite.Module {
+	return &libkite.StaticModule{
+		ID:            "vars",
+		Doc:           "Typed access to script variables (--var, var files, env)",
+		Build:         members,
+		GlobalAliases: libkite.AliasAllMembers,
+	}
+}
+
+func members() starlark.StringDict {
 	return starlark.StringDict{
 		"var_str":   starlark.NewBuiltin("var_str", varStr),
 		"var_int":   starlark.NewBuiltin("var_int", varInt),
@@ -30,34 +39,6 @@ var members = sync.OnceValue(func() starlark.StringDict {
 		"var_dict":  starlark.NewBuiltin("var_dict", varDict),
 		"var_names": starlark.NewBuiltin("var_names", varNames),
 	}
-})
-
-var module = sync.OnceValue(func() *libkite.ModuleValue {
-	return libkite.NewModule("vars", members())
-})
-
-type varsModule struct{}
-
-// New returns the vars module.
-func New() libkite.Module { return varsModule{} }
-
-func (varsModule) Name() libkite.ModuleName { return "vars" }
-func (varsModule) Description() string {
-	return "Typed access to script variables (--var, var files, env)"
-}
-func (varsModule) FactoryMethod() string { return "" }
-
-// Aliases are var_str … var_names, the same builtins as the members.
-func (varsModule) Aliases() starlark.StringDict {
-	out := make(starlark.StringDict, len(members()))
-	for k, v := range members() {
-		out[k] = v
-	}
-	return out
-}
-
-func (varsModule) Load(*libkite.ModuleConfig) (starlark.StringDict, error) {
-	return starlark.StringDict{"vars": module()}, nil
 }
 
 // lookup fetches name from the thread's runtime store; no runtime or no
