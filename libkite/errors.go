@@ -101,3 +101,13 @@ func exitCode(err error) (int, bool) {
 	}
 	return 0, false
 }
+
+// WrapError prefixes err with its builtin's name (`json.writer.write_file:
+// open x: …`). Permission denials pass through unprefixed: their text is
+// the same whichever builtin asked. nil stays nil.
+func WrapError(prefix string, err error) error {
+	if err == nil || IsPermissionError(err) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", prefix, err)
+}

@@ -1,9 +1,8 @@
 package json
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
+
 	"os"
 	"strconv"
 
@@ -59,33 +58,13 @@ func fileDecode(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tup
 	if libkite.DryRun(thread) {
 		return starlark.None, nil
 	}
-	data, err := os.ReadFile(openPath(canon, f.path))
+	data, err := os.ReadFile(libkite.HostPath(canon, f.path))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name(), asGiven(err, f.path))
+		return nil, fmt.Errorf("%s: %w", fn.Name(), libkite.GivenPathError(err, f.path))
 	}
 	v, err := Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}
 	return v, nil
-}
-
-// openPath is the path to open: the canonical path that was checked, so
-// the file touched is the file allowed ("" stays "" so it fails as Go
-// reports a missing file rather than reading the working directory).
-func openPath(canon, given string) string {
-	if given == "" {
-		return ""
-	}
-	return canon
-}
-
-// asGiven reports an OS error against the path the script gave, not the
-// canonical one opened (`open data.json: no such file or directory`).
-func asGiven(err error, path string) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return &fs.PathError{Op: pe.Op, Path: path, Err: pe.Err}
-	}
-	return err
 }

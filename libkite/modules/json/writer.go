@@ -2,7 +2,6 @@ package json
 
 import (
 	"fmt"
-	"os"
 
 	"go.starlark.net/starlark"
 
@@ -83,10 +82,6 @@ func writerWriteFile(thread *starlark.Thread, fn *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
-	canon, err := libkite.CheckPath(thread, "fs", "write", "write", string(path))
-	if err != nil {
-		return nil, err
-	}
 	text, err := Encode(fn.Receiver().(*Writer).data, prefix, indent)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
@@ -94,11 +89,8 @@ func writerWriteFile(thread *starlark.Thread, fn *starlark.Builtin, args starlar
 	if indent != "" {
 		text += "\n"
 	}
-	if libkite.DryRun(thread) {
-		return starlark.None, nil
-	}
-	if err := os.WriteFile(openPath(canon, string(path)), []byte(text), 0o644); err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name(), asGiven(err, string(path)))
+	if err := libkite.WriteFile(thread, string(path), []byte(text), 0o644); err != nil {
+		return nil, libkite.WrapError(fn.Name(), err)
 	}
 	return starlark.None, nil
 }
