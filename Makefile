@@ -8,7 +8,7 @@ LDFLAGS    := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).GitCommit=$(COMMIT)
 # Every Go module of the workspace, in dependency order.
 MODULES    := libkite basekite kite
 
-.PHONY: all build build-kite build-base test test-go lint bench ci clean
+.PHONY: all build build-kite build-base test test-go test-star lint bench ci clean
 
 all: build
 
@@ -23,13 +23,19 @@ build-kite:
 build-base:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/kitecmd ./basekite
 
-## test: vet + gofmt check, then every module's tests (libkite with -race)
-test: lint test-go
+## test: vet + gofmt check, every module's tests (libkite with -race), then
+## the Starlark conformance suites under tests/ through the CLI's test runner
+test: lint test-go test-star
 
 test-go:
 	cd libkite && $(GO) test -race -count=1 ./...
 	cd basekite && $(GO) test -count=1 ./...
 	cd kite && $(GO) test -count=1 ./...
+
+## test-star: tests/*_test.star run by `kitecmd test` (full permissions:
+## the suites exercise files, processes and the environment)
+test-star: build-base
+	bin/kitecmd test --permissions=allow-all tests/
 
 lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done

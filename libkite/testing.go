@@ -26,6 +26,9 @@ type TestResult struct {
 type TestConfig struct {
 	Filter  string
 	Verbose bool
+	// Report, if set, is called with each result as soon as its test
+	// (with setup and teardown) has finished, so output can stream.
+	Report func(TestResult)
 }
 
 // ExecuteTests runs src's top level, then every test_* function.
@@ -77,7 +80,11 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 		if ctx.Err() != nil {
 			break
 		}
-		results = append(results, rt.runTest(ctx, thread, name, globals[name].(starlark.Callable), setup, teardown))
+		res := rt.runTest(ctx, thread, name, globals[name].(starlark.Callable), setup, teardown)
+		results = append(results, res)
+		if cfg.Report != nil {
+			cfg.Report(res)
+		}
 	}
 	b.release()
 	rt.runDefers()
@@ -120,7 +127,8 @@ func (rt *Runtime) runTest(ctx context.Context, main *starlark.Thread, name stri
 		res.Error = se
 	default:
 		if code, ok := exitCode(err); ok {
-			res.Error = fmt.Errorf("test called exit(%d): %w", code, &ExitError{Code: code})
+			// ExitError's message is empty: %w adds the cause, not text
+			res.Error = fmt.Errorf("test called exit(%d)%w", code, &ExitError{Code: code})
 		} else {
 			res.Error = testCause(err)
 		}

@@ -113,3 +113,20 @@ func TestExecuteTestsTopLevelExit(t *testing.T) {
 		t.Fatalf("exit(2): %v", err)
 	}
 }
+
+func TestExecuteTestsReportStreamsResults(t *testing.T) {
+	rt, out := capture(t, nil)
+	var seen []string
+	cfg := libkite.TestConfig{Filter: "test_p", Report: func(r libkite.TestResult) {
+		// each result arrives after its test printed, before the next runs
+		seen = append(seen, r.Name+":"+strings.Join(out.Lines(), ","))
+	}}
+	src := "def test_pa():\n    print('a')\ndef test_pb():\n    print('b')\ndef test_other():\n    print('x')\n"
+	results, err := rt.ExecuteTestsWithConfig(context.Background(), src, cfg)
+	if err != nil || len(results) != 2 {
+		t.Fatalf("results %v, err %v", results, err)
+	}
+	if strings.Join(seen, " ") != "test_pa:a test_pb:a,b" {
+		t.Fatalf("reports = %v", seen)
+	}
+}

@@ -66,7 +66,7 @@ func newApp(bin string, s streams) *cli.App {
 		HelpName: bin,
 		Usage:    "run permission-checked Starlark scripts",
 		UsageText: bin + " [global flags] <script.star> [global flags]\n" +
-			bin + " run <script> | exec '<code>' | version | help [command]",
+			bin + " run <script> | exec '<code>' | test <path>... | version | help [command]",
 		Description: "Scripts are denied file, network and process access unless a permission\n" +
 			"profile allows it (--permissions deny-all|allow-fs|allow-net|allow-local|allow-all;\n" +
 			"default deny-all). Global flags may also follow the script path.",
@@ -92,7 +92,7 @@ func newApp(bin string, s streams) *cli.App {
 
 // baseCommands are the commands of every edition.
 func baseCommands() []*cli.Command {
-	return []*cli.Command{runCommand(), execCommand(), versionCommand()}
+	return []*cli.Command{runCommand(), execCommand(), testCommand(), versionCommand()}
 }
 
 // rootBefore handles --version before any command runs.

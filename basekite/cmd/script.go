@@ -88,59 +88,97 @@ func readScript(path string) (string, error) {
 	return string(b), nil
 }
 
-// executeScript is the pipeline shared by run and exec: options, variable
-// store, permissions, registry, runtime, execution under the deadline.
-func executeScript(c *cli.Context, scriptPath, src string) error {
-	out, errw := c.App.Writer, c.App.ErrWriter
-	opts := resolveOptions(c, errw)
+// session is what every script-executing command resolves once from its
+// flags: options, variable store and permission policy. Each script then
+// gets its own registry and runtime from newRuntime.
+type session struct {
+	opts      *options
+	vars      *varstore.Vars
+	perms     *libkite.PermissionConfig
+	out, errw io.Writer
+}
 
-	vars, err := buildVarStore(opts)
-	if err != nil {
-		return withExitCode(libkite.ExitConfigError, err)
+func newSession(c *cli.Context) (*session, error) {
+	s := &session{out: c.App.Writer, errw: c.App.ErrWriter}
+	s.opts = resolveOptions(c, s.errw)
+	var err error
+	if s.vars, err = buildVarStore(s.opts); err != nil {
+		return nil, withExitCode(libkite.ExitConfigError, err)
 	}
-	perms, err := resolvePermissions(opts, vars)
-	if err != nil {
-		return err
+	if s.perms, err = resolvePermissions(s.opts, s.vars); err != nil {
+		return nil, err
 	}
-	if opts.Debug {
-		fmt.Fprintf(out, "[DEBUG] Loaded variables: %v\n", vars.All())
-		fmt.Fprintf(out, "[DEBUG] Provider defaults: %v\n", vars.GetAllProviderDefaults())
-	}
-
 	libkite.SetAppVersion(version.Version)
-	reg := NewRegistry(&libkite.ModuleConfig{DryRun: opts.DryRun, Debug: opts.Debug, VarStore: vars})
-	defer reg.Close()
+	return s, nil
+}
+
+// newRuntime builds a runtime with a fresh registry for one script;
+// configure may adjust the config first. close releases both.
+func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config)) (rt *libkite.Runtime, close func(), err error) {
+	o := s.opts
+	reg := NewRegistry(&libkite.ModuleConfig{DryRun: o.DryRun, Debug: o.Debug, VarStore: s.vars})
 	cfg := &libkite.Config{
 		Registry:     reg,
 		ScriptPath:   scriptPath,
-		VarStore:     vars,
-		Permissions:  perms,
+		VarStore:     s.vars,
+		Permissions:  s.perms,
 		EntryPoint:   "main",
-		OutputFormat: opts.Output,
-		Debug:        opts.Debug,
-		DryRun:       opts.DryRun,
+		OutputFormat: o.Output,
+		Debug:        o.Debug,
+		DryRun:       o.DryRun,
 	}
-	if out != io.Writer(os.Stdout) { // in-process callers capture print()
+	if s.out != io.Writer(os.Stdout) { // in-process callers capture print()
+		out := s.out
 		cfg.Print = func(_ *starlark.Thread, msg string) { fmt.Fprintln(out, msg) }
 	}
-	rt, err := libkite.New(cfg)
+	if configure != nil {
+		configure(cfg)
+	}
+	rt, err = libkite.New(cfg)
+	if err != nil {
+		reg.Close()
+		return nil, nil, err
+	}
+	return rt, func() { rt.Close(); reg.Close() }, nil
+}
+
+// deadline applies --timeout (<= 0: none) to ctx.
+func (s *session) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if s.opts.Timeout > 0 {
+		return context.WithTimeout(ctx, time.Duration(s.opts.Timeout)*time.Second)
+	}
+	return ctx, func() {}
+}
+
+// timedOut turns an error caused by the --timeout deadline into the
+// timeout error the CLI reports (exit 5).
+func (s *session) timedOut(ctx context.Context, err error) error {
+	if err != nil && s.opts.Timeout > 0 && !libkite.IsExitError(err) &&
+		(errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
+		return &timeoutError{seconds: s.opts.Timeout, err: err}
+	}
+	return err
+}
+
+// executeScript is the pipeline shared by run and exec: session, runtime,
+// execution under the deadline.
+func executeScript(c *cli.Context, scriptPath, src string) error {
+	s, err := newSession(c)
 	if err != nil {
 		return err
 	}
-	defer rt.Close()
-
-	ctx := c.Context
-	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(opts.Timeout)*time.Second)
-		defer cancel()
+	if s.opts.Debug {
+		fmt.Fprintf(s.out, "[DEBUG] Loaded variables: %v\n", s.vars.All())
+		fmt.Fprintf(s.out, "[DEBUG] Provider defaults: %v\n", s.vars.GetAllProviderDefaults())
 	}
-	err = rt.Execute(ctx, src)
-	if err != nil && opts.Timeout > 0 && !libkite.IsExitError(err) &&
-		(errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
-		return &timeoutError{seconds: opts.Timeout, err: err}
+	rt, closeRT, err := s.newRuntime(scriptPath, nil)
+	if err != nil {
+		return err
 	}
-	return err
+	defer closeRT()
+	ctx, cancel := s.deadline(c.Context)
+	defer cancel()
+	return s.timedOut(ctx, rt.Execute(ctx, src))
 }
 
 // buildVarStore loads the variable tiers in the order of cli.md §4.1:
