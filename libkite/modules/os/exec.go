@@ -99,6 +99,8 @@ type execOptions struct {
 	shell   string
 	env     [][2]string // overrides, in the script's order
 	dir     string      // child working directory ("" = process cwd)
+	program string      // set when the command runs without a shell (direct.go)
+	argv    []string
 	timeout time.Duration
 }
 
@@ -169,8 +171,12 @@ func prepareExec(thread *starlark.Thread, args starlark.Tuple, kwargs []starlark
 			dir = filepath.Join(dir, o.dir)
 		}
 	}
-	if err := libkite.Check(thread, "os", "exec", "exec", commandResource(o.cmd, dir, envPath)); err != nil {
+	resource := commandResource(o.cmd, dir, envPath)
+	if err := libkite.Check(thread, "os", "exec", "exec", resource); err != nil {
 		return nil, err
+	}
+	if o.shell == defaultShell {
+		o.program, o.argv, _ = directProgram(o.cmd, resource)
 	}
 	if o.shell != defaultShell {
 		if err := libkite.Check(thread, "os", "exec", "exec", resolveBinary(o.shell, dir, stdos.Getenv("PATH"))); err != nil {
@@ -262,6 +268,10 @@ type process struct {
 // for output even if an escaped descendant still holds the pipes.
 func (o *execOptions) start() (*process, error) {
 	cmd := exec.Command(o.shell, "-c", o.cmd)
+	if o.program != "" {
+		cmd = exec.Command(o.program)
+		cmd.Args = o.argv
+	}
 	if cmd.Err != nil {
 		return nil, cmd.Err
 	}

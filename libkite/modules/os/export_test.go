@@ -14,3 +14,9 @@ var (
 	CommandResource = commandResource
 	ResolveBinary   = resolveBinary
 )
+
+// Internals exercised by direct_test.go.
+var (
+	DirectArgv    = directArgv
+	DirectProgram = directProgram
+)
