@@ -24,8 +24,9 @@ func HostPath(canon, given string) string {
 	return canon
 }
 
-// GivenPathError rewrites an *fs.PathError or *os.LinkError to name the
-// script's path instead of the canonical one that was opened.
+// GivenPathError rewrites an *fs.PathError to name the script's path
+// instead of the canonical one that was opened. (For two-path errors,
+// *os.LinkError, build the error from both given paths instead.)
 func GivenPathError(err error, given string) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -102,7 +103,7 @@ func CreateAtomic(target string, perm fs.FileMode) (*AtomicFile, error) {
 	mode := perm &^ umask
 	info, err := os.Stat(target)
 	switch {
-	case err == nil && !info.Mode().IsRegular():
+	case err == nil && (!info.Mode().IsRegular() || hardLinked(info)):
 		return createInPlace(target, perm)
 	case err == nil:
 		mode = info.Mode().Perm()
@@ -119,16 +120,20 @@ func CreateAtomic(target string, perm fs.FileMode) (*AtomicFile, error) {
 		// opening the target itself gives the error Go users expect
 		return createInPlace(target, perm)
 	}
-	if err := tmp.Chmod(mode); err != nil {
+	err = tmp.Chmod(mode)
+	if err == nil && info != nil {
+		err = keepOwner(tmp, info)
+	}
+	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return nil, err
+		return createInPlace(target, perm)
 	}
 	return &AtomicFile{File: tmp, target: target, temp: true}, nil
 }
 
 func createInPlace(target string, perm fs.FileMode) (*AtomicFile, error) {
-	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|oNoFollow, perm)
 	if err != nil {
 		return nil, err
 	}

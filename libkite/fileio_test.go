@@ -136,3 +136,41 @@ func TestReadAndWriteErrorsNameTheGivenPath(t *testing.T) {
 		t.Fatalf("WrapError = %v", err)
 	}
 }
+
+func TestWriteFileKeepsHardLinks(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	os.WriteFile(a, []byte("old"), 0o644)
+	if err := os.Link(a, b); err != nil {
+		t.Skip("hard links unsupported here:", err)
+	}
+	th := fileThreadRuntime(t).NewThread("t")
+	if err := libkite.WriteFile(th, a, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(b); string(got) != "new" {
+		t.Fatalf("other name sees %q: the hard link was detached", got)
+	}
+}
+
+func TestWriteFileNeverCreatesADanglingLinkTarget(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "created-through-link")
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	th := fileThreadRuntime(t).NewThread("t")
+	_ = libkite.WriteFile(th, link, []byte("x"), 0o644)
+	if _, err := os.Lstat(outside); err == nil {
+		t.Fatal("write through a dangling symlink created its target, a path no check saw")
+	}
+	// in place (no sibling possible) must refuse too
+	f, err := libkite.CreateAtomic(link, 0o644)
+	if err == nil {
+		f.Abort()
+	}
+	if _, err := os.Lstat(outside); err == nil {
+		t.Fatal("CreateAtomic created the dangling link's target")
+	}
+}

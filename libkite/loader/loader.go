@@ -3,6 +3,7 @@ package loader
 
 import (
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/fs"
 	"github.com/project-starkite/starkite/libkite/modules/json"
 	"github.com/project-starkite/starkite/libkite/modules/os"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
@@ -15,6 +16,7 @@ func baseModules() []libkite.Module {
 	return []libkite.Module{
 		// modules with global aliases
 		os.New(),
+		fs.New(),
 		runtime.New(),
 		vars.New(),
 		// stateless utilities
