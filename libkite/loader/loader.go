@@ -3,11 +3,15 @@ package loader
 
 import (
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/base64"
 	"github.com/project-starkite/starkite/libkite/modules/fs"
+	"github.com/project-starkite/starkite/libkite/modules/gzip"
+	"github.com/project-starkite/starkite/libkite/modules/hash"
 	"github.com/project-starkite/starkite/libkite/modules/json"
 	"github.com/project-starkite/starkite/libkite/modules/os"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
 	"github.com/project-starkite/starkite/libkite/modules/vars"
+	"github.com/project-starkite/starkite/libkite/modules/zip"
 )
 
 // baseModules lists the base modules in registration order: modules with
@@ -21,6 +25,10 @@ func baseModules() []libkite.Module {
 		vars.New(),
 		// stateless utilities
 		json.New(),
+		base64.New(),
+		hash.New(),
+		gzip.New(),
+		zip.New(),
 	}
 }
 
