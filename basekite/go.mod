@@ -1,6 +1,6 @@
 module github.com/project-starkite/starkite/basekite
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/project-starkite/starkite/libkite v0.0.0
@@ -13,7 +13,8 @@ require (
 	github.com/cpuguy83/go-md2man/v2 v2.0.7 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
 	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
-	golang.org/x/sys v0.42.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
 )
 
 replace github.com/project-starkite/starkite/libkite => ../libkite

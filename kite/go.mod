@@ -1,6 +1,6 @@
 module github.com/project-starkite/starkite/kite
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/project-starkite/starkite/basekite v0.0.0
@@ -13,7 +13,8 @@ require (
 	github.com/urfave/cli/v2 v2.27.7 // indirect
 	github.com/xrash/smetrics v0.0.0-20240521201337-686a1a2994c1 // indirect
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5 // indirect
-	golang.org/x/sys v0.42.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/term v0.47.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
 

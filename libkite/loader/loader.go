@@ -4,13 +4,17 @@ package loader
 import (
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/modules/base64"
+	"github.com/project-starkite/starkite/libkite/modules/csv"
 	"github.com/project-starkite/starkite/libkite/modules/fs"
 	"github.com/project-starkite/starkite/libkite/modules/gzip"
 	"github.com/project-starkite/starkite/libkite/modules/hash"
+	"github.com/project-starkite/starkite/libkite/modules/io"
 	"github.com/project-starkite/starkite/libkite/modules/json"
 	"github.com/project-starkite/starkite/libkite/modules/os"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
+	"github.com/project-starkite/starkite/libkite/modules/template"
 	"github.com/project-starkite/starkite/libkite/modules/vars"
+	"github.com/project-starkite/starkite/libkite/modules/yaml"
 	"github.com/project-starkite/starkite/libkite/modules/zip"
 )
 
@@ -25,10 +29,15 @@ func baseModules() []libkite.Module {
 		vars.New(),
 		// stateless utilities
 		json.New(),
+		yaml.New(),
+		csv.New(),
+		template.New(),
 		base64.New(),
 		hash.New(),
 		gzip.New(),
 		zip.New(),
+		// interactive
+		io.New(),
 	}
 }
 

@@ -14,15 +14,24 @@ func TestDefaultRegistry(t *testing.T) {
 		t.Fatalf("LoadAll: %v", err)
 	}
 	names := strings.Join(reg.Names(), " ")
-	for _, want := range []string{"json", "os", "runtime", "vars"} {
+	// the thirteen base modules of issue 3 (the rest arrive with issues 4 and 5)
+	for _, want := range []string{"os", "fs", "io", "runtime", "vars", "json", "yaml", "csv", "base64", "hash", "gzip", "zip", "template"} {
 		if _, ok := reg.GetLoaded(want); !ok {
 			t.Errorf("module %s missing (have %s)", want, names)
 		}
 	}
 	pre, _ := reg.Predeclared()
-	for _, alias := range []string{"env", "hostname", "exec", "try_exec", "var_str", "var_names"} {
+	for _, alias := range []string{"env", "setenv", "cwd", "chdir", "hostname", "pid", "ppid", "exec", "try_exec", "which",
+		"username", "userid", "groupid", "home", "user",
+		"path", "read_text", "read_bytes", "write_text", "write_bytes", "exists", "glob",
+		"var_str", "var_int", "var_bool", "var_float", "var_list", "var_dict", "var_names"} {
 		if pre[alias] == nil {
 			t.Errorf("global alias %s missing", alias)
+		}
+	}
+	for _, absent := range []string{"var", "try_read_text", "try_write_text", "try_path"} {
+		if pre[absent] != nil {
+			t.Errorf("global %s must not exist (builtins.md §2)", absent)
 		}
 	}
 }
