@@ -78,3 +78,25 @@ func NoArgs(fnname string, args starlark.Tuple, kwargs []starlark.Tuple) error {
 	}
 	return nil
 }
+
+// StringOrBytes returns the text of a str or bytes value; ok is false for
+// any other type (the caller names the argument in its error).
+func StringOrBytes(v starlark.Value) (s string, ok bool) {
+	switch v := v.(type) {
+	case starlark.String:
+		return string(v), true
+	case starlark.Bytes:
+		return string(v), true
+	}
+	return "", false
+}
+
+// OnePositional returns the single positional argument of a loose builtin
+// (keywords ignored, the count checked): `<fn>: expected 1 argument<what>,
+// got N`, where what is e.g. " (path)".
+func OnePositional(fn *starlark.Builtin, args starlark.Tuple, what string) (starlark.Value, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("%s: expected 1 argument%s, got %d", fn.Name(), what, len(args))
+	}
+	return args[0], nil
+}

@@ -1,7 +1,9 @@
 package libkite
 
 import (
+	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -174,4 +176,61 @@ func (f *AtomicFile) Abort() {
 	if f.temp {
 		os.Remove(f.File.Name())
 	}
+}
+
+// ContextReader wraps r so reads fail with ctx's error once ctx is done:
+// a long stream (hashing, compressing, copying a large file) stops when
+// the script is cancelled or times out.
+func ContextReader(ctx context.Context, r io.Reader) io.Reader {
+	if ctx.Done() == nil {
+		return r // never cancelled
+	}
+	return &ctxReader{ctx: ctx, r: r}
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Copy streams src into dst until EOF or until ctx is done. readFailed
+// tells whether a returned error came from reading src rather than from
+// writing dst, so the caller can name the right file in it.
+func Copy(ctx context.Context, dst io.Writer, src io.Reader) (n int64, readFailed bool, err error) {
+	r := NewSourceReader(ctx, src)
+	n, err = io.Copy(dst, r)
+	return n, r.Failed(err), err
+}
+
+// SourceReader is the reading end of a stream a module pipes somewhere
+// (through a compressor, an encoder, into an archive): reads stop once
+// ctx is done, and Failed tells whether an error came from this side.
+type SourceReader struct {
+	r   io.Reader
+	err error // first read error other than EOF
+}
+
+// NewSourceReader wraps r; see SourceReader.
+func NewSourceReader(ctx context.Context, r io.Reader) *SourceReader {
+	return &SourceReader{r: ContextReader(ctx, r)}
+}
+
+func (s *SourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// Failed reports whether err (from a consumer of s) was caused by reading s.
+func (s *SourceReader) Failed(err error) bool {
+	return err != nil && s.err != nil && errors.Is(err, s.err)
 }

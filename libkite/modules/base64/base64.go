@@ -4,7 +4,6 @@
 package base64
 
 import (
-	"context"
 	stdb64 "encoding/base64"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the base64 module (try-enabled, no aliases).
@@ -22,46 +22,11 @@ func New() libkite.Module {
 		Doc: "Base64 encoding and decoding of strings, bytes and files",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return starlark.StringDict{
-				"text":  starlark.NewBuiltin("base64.text", text),
-				"bytes": starlark.NewBuiltin("base64.bytes", bytesFactory),
-				"file":  starlark.NewBuiltin("base64.file", file),
-			}
+			return builder.Factories("base64",
+				func(data string) starlark.Value { return &Source{data: data} },
+				func(path string) starlark.Value { return &File{path: path} })
 		},
 	}
-}
-
-// text(s) → base64.source holding the UTF-8 bytes of s (a str).
-func text(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "s", &s); err != nil {
-		return nil, err
-	}
-	return &Source{data: s}, nil
-}
-
-// bytes(data) → base64.source; data is bytes or str.
-func bytesFactory(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "data", &v); err != nil {
-		return nil, err
-	}
-	switch d := v.(type) {
-	case starlark.Bytes:
-		return &Source{data: string(d)}, nil
-	case starlark.String:
-		return &Source{data: string(d)}, nil
-	}
-	return nil, fmt.Errorf("%s: argument must be bytes or string, got %s", fn.Name(), v.Type())
-}
-
-// file(path) → base64.file; no I/O until a method runs.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var path string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
-		return nil, err
-	}
-	return &File{path: path}, nil
 }
 
 // conversion is one of the four methods both objects share.
@@ -214,18 +179,4 @@ func decodeWhole(enc *stdb64.Encoding, f io.ReadSeeker) ([]byte, error) {
 		return nil, err
 	}
 	return enc.DecodeString(string(data))
-}
-
-// ctxReader fails reads once ctx is done, so long streams stop on
-// cancellation.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/project-starkite/starkite/libkite"
 )
 
 // encodeStream encodes everything r yields with enc; hint (the input's
@@ -17,7 +19,7 @@ func encodeStream(ctx context.Context, enc *stdb64.Encoding, r io.Reader, hint i
 		sb.Grow(enc.EncodedLen(int(hint)))
 	}
 	w := stdb64.NewEncoder(enc, &sb)
-	if _, err := io.Copy(w, ctxReader{ctx, r}); err != nil {
+	if _, err := io.Copy(w, libkite.ContextReader(ctx, r)); err != nil {
 		return "", err
 	}
 	if err := w.Close(); err != nil {

@@ -8,7 +8,6 @@ import (
 	stdgzip "compress/gzip"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the gzip module (try-enabled, no aliases).
@@ -28,46 +28,11 @@ func New() libkite.Module {
 		Doc: "gzip compression of strings, bytes and files",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return starlark.StringDict{
-				"text":  starlark.NewBuiltin("gzip.text", text),
-				"bytes": starlark.NewBuiltin("gzip.bytes", bytesFactory),
-				"file":  starlark.NewBuiltin("gzip.file", file),
-			}
+			return builder.Factories("gzip",
+				func(data string) starlark.Value { return &Source{data: data} },
+				func(path string) starlark.Value { return &File{path: path} })
 		},
 	}
-}
-
-// text(s) → gzip.source holding the UTF-8 bytes of s (a str).
-func text(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "s", &s); err != nil {
-		return nil, err
-	}
-	return &Source{data: s}, nil
-}
-
-// bytes(data) → gzip.source; data is bytes or str.
-func bytesFactory(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "data", &v); err != nil {
-		return nil, err
-	}
-	switch d := v.(type) {
-	case starlark.Bytes:
-		return &Source{data: string(d)}, nil
-	case starlark.String:
-		return &Source{data: string(d)}, nil
-	}
-	return nil, fmt.Errorf("%s: argument must be bytes or string, got %s", fn.Name(), v.Type())
-}
-
-// file(path) → gzip.file; no I/O until a method runs.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var path string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
-		return nil, err
-	}
-	return &File{path: path}, nil
 }
 
 // checkLevel validates a compression level (-2 … 9).
@@ -199,7 +164,7 @@ func decompress(ctx context.Context, w io.Writer, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(w, ctxReader{ctx, zr}); err != nil {
+	if _, err := io.Copy(w, libkite.ContextReader(ctx, zr)); err != nil {
 		return err
 	}
 	return zr.Close()
@@ -320,39 +285,13 @@ func transform(thread *starlark.Thread, src, dst string, conv func(io.Writer, io
 	if err != nil {
 		return libkite.GivenPathError(err, dst)
 	}
-	r := &trackReader{r: ctxReader{libkite.Context(thread), in}}
+	r := libkite.NewSourceReader(libkite.Context(thread), in)
 	if err := conv(out, r); err != nil {
 		out.Abort()
-		if r.err != nil && errors.Is(err, r.err) {
+		if r.Failed(err) {
 			return libkite.GivenPathError(err, src) // reading the source failed
 		}
 		return libkite.GivenPathError(err, dst)
 	}
 	return libkite.GivenPathError(out.Commit(), dst)
-}
-
-// trackReader remembers the first read error other than EOF.
-type trackReader struct {
-	r   io.Reader
-	err error
-}
-
-func (t *trackReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF && t.err == nil {
-		t.err = err
-	}
-	return n, err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

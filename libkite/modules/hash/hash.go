@@ -20,6 +20,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the hash module (try-enabled, no aliases).
@@ -29,46 +30,11 @@ func New() libkite.Module {
 		Doc: "MD5, SHA-1, SHA-256 and SHA-512 hex digests of strings, bytes and files",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return starlark.StringDict{
-				"text":  starlark.NewBuiltin("hash.text", text),
-				"bytes": starlark.NewBuiltin("hash.bytes", bytesFactory),
-				"file":  starlark.NewBuiltin("hash.file", file),
-			}
+			return builder.Factories("hash",
+				func(data string) starlark.Value { return &Source{data: data} },
+				func(path string) starlark.Value { return &File{path: path} })
 		},
 	}
-}
-
-// text(s) → hash.source holding the UTF-8 bytes of s (a str).
-func text(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var s string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "s", &s); err != nil {
-		return nil, err
-	}
-	return &Source{data: s}, nil
-}
-
-// bytes(data) → hash.source; data is bytes or str.
-func bytesFactory(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var v starlark.Value
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "data", &v); err != nil {
-		return nil, err
-	}
-	switch d := v.(type) {
-	case starlark.Bytes:
-		return &Source{data: string(d)}, nil
-	case starlark.String:
-		return &Source{data: string(d)}, nil
-	}
-	return nil, fmt.Errorf("%s: argument must be bytes or string, got %s", fn.Name(), v.Type())
-}
-
-// file(path) → hash.file; no I/O until a method runs.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var path string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
-		return nil, err
-	}
-	return &File{path: path}, nil
 }
 
 // algorithms maps each digest method to its hash constructor.
@@ -183,18 +149,6 @@ func fileDigest(newHash func() stdhash.Hash) libkite.BuiltinFunc {
 
 // stream feeds everything r yields into h, stopping when ctx is done.
 func stream(ctx context.Context, h stdhash.Hash, r io.Reader) error {
-	_, err := io.Copy(h, ctxReader{ctx, r})
+	_, err := io.Copy(h, libkite.ContextReader(ctx, r))
 	return err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

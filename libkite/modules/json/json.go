@@ -10,6 +10,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the json module (try-enabled, no aliases).
@@ -19,19 +20,19 @@ func New() libkite.Module {
 		Doc: "JSON encoding, decoding and file reader/writer objects",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return starlark.StringDict{
-				"encode": starlark.NewBuiltin("json.encode", encode),
-				"decode": starlark.NewBuiltin("json.decode", decode),
-				"file":   starlark.NewBuiltin("json.file", file),
-				"source": starlark.NewBuiltin("json.source", source),
-			}
+			members := builder.FileAndSource("json",
+				func(path string) starlark.Value { return NewFile(path) },
+				func(data starlark.Value) starlark.Value { return NewWriter(data) })
+			members["encode"] = starlark.NewBuiltin("json.encode", encode)
+			members["decode"] = starlark.NewBuiltin("json.decode", decode)
+			return members
 		},
 	}
 }
 
 // encode(value, /) → str. Loose: exactly one positional, keywords ignored.
 func encode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, "")
+	v, err := libkite.OnePositional(fn, args, "")
 	if err != nil {
 		return nil, err
 	}
@@ -44,53 +45,13 @@ func encode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []s
 
 // decode(s, /) → any. s is str or bytes; exactly one JSON value.
 func decode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, "")
+	data, err := builder.TextArg(fn, args)
 	if err != nil {
 		return nil, err
-	}
-	var data []byte
-	switch s := v.(type) {
-	case starlark.String:
-		data = []byte(s)
-	case starlark.Bytes:
-		data = []byte(s)
-	default:
-		return nil, fmt.Errorf("%s: argument must be string or bytes, got %s", fn.Name(), v.Type())
 	}
 	out, err := Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}
 	return out, nil
-}
-
-// file(path, /) → json.file. No I/O until a method is called.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, " (path)")
-	if err != nil {
-		return nil, err
-	}
-	path, ok := v.(starlark.String)
-	if !ok {
-		return nil, fmt.Errorf("%s: path must be a string, got %s", fn.Name(), v.Type())
-	}
-	return NewFile(string(path)), nil
-}
-
-// source(data, /) → json.writer wrapping data (any type).
-func source(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, " (data)")
-	if err != nil {
-		return nil, err
-	}
-	return NewWriter(v), nil
-}
-
-// onePositional returns the single positional argument of a loose
-// builtin (json.md: keywords are ignored, the count is not).
-func onePositional(fn *starlark.Builtin, args starlark.Tuple, what string) (starlark.Value, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("%s: expected 1 argument%s, got %d", fn.Name(), what, len(args))
-	}
-	return args[0], nil
 }

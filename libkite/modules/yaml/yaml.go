@@ -9,6 +9,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the yaml module (try-enabled, no aliases).
@@ -18,21 +19,21 @@ func New() libkite.Module {
 		Doc: "YAML encoding and decoding (multi-document), file reader and writer objects",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return starlark.StringDict{
-				"encode":     starlark.NewBuiltin("yaml.encode", encode),
-				"encode_all": starlark.NewBuiltin("yaml.encode_all", encodeAll),
-				"decode":     starlark.NewBuiltin("yaml.decode", decode),
-				"decode_all": starlark.NewBuiltin("yaml.decode_all", decodeAll),
-				"file":       starlark.NewBuiltin("yaml.file", file),
-				"source":     starlark.NewBuiltin("yaml.source", source),
-			}
+			members := builder.FileAndSource("yaml",
+				func(path string) starlark.Value { return NewFile(path) },
+				func(data starlark.Value) starlark.Value { return NewWriter(data) })
+			members["encode"] = starlark.NewBuiltin("yaml.encode", encode)
+			members["encode_all"] = starlark.NewBuiltin("yaml.encode_all", encodeAll)
+			members["decode"] = starlark.NewBuiltin("yaml.decode", decode)
+			members["decode_all"] = starlark.NewBuiltin("yaml.decode_all", decodeAll)
+			return members
 		},
 	}
 }
 
 // encode(value, /) → str. Errors are unprefixed (yaml.md).
 func encode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, "")
+	v, err := libkite.OnePositional(fn, args, "")
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +46,7 @@ func encode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []s
 
 // encode_all(docs, /) → str; docs must be a list.
 func encodeAll(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, "")
+	v, err := libkite.OnePositional(fn, args, "")
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func encodeAll(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ 
 
 // decode(s, /) → any: the first document. Errors are unprefixed.
 func decode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	data, err := textArg(fn, args)
+	data, err := builder.TextArg(fn, args)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func decode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []s
 
 // decode_all(s, /) → list of every document.
 func decodeAll(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	data, err := textArg(fn, args)
+	data, err := builder.TextArg(fn, args)
 	if err != nil {
 		return nil, err
 	}
@@ -80,52 +81,6 @@ func decodeAll(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ 
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}
 	return starlark.NewList(docs), nil
-}
-
-// file(path, /) → yaml.file. No I/O until a method is called.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, " (path)")
-	if err != nil {
-		return nil, err
-	}
-	path, ok := v.(starlark.String)
-	if !ok {
-		return nil, fmt.Errorf("%s: path must be a string, got %s", fn.Name(), v.Type())
-	}
-	return NewFile(string(path)), nil
-}
-
-// source(data, /) → yaml.writer wrapping data (any type).
-func source(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
-	v, err := onePositional(fn, args, " (data)")
-	if err != nil {
-		return nil, err
-	}
-	return NewWriter(v), nil
-}
-
-// onePositional returns the single positional argument (keywords are
-// ignored, the count is not).
-func onePositional(fn *starlark.Builtin, args starlark.Tuple, what string) (starlark.Value, error) {
-	if len(args) != 1 {
-		return nil, fmt.Errorf("%s: expected 1 argument%s, got %d", fn.Name(), what, len(args))
-	}
-	return args[0], nil
-}
-
-// textArg reads the single str or bytes argument of decode/decode_all.
-func textArg(fn *starlark.Builtin, args starlark.Tuple) ([]byte, error) {
-	v, err := onePositional(fn, args, "")
-	if err != nil {
-		return nil, err
-	}
-	switch s := v.(type) {
-	case starlark.String:
-		return []byte(s), nil
-	case starlark.Bytes:
-		return []byte(s), nil
-	}
-	return nil, fmt.Errorf("%s: argument must be string or bytes, got %s", fn.Name(), v.Type())
 }
 
 func listElems(l *starlark.List) []starlark.Value {

@@ -241,7 +241,7 @@ func readEntry(ctx context.Context, e *stdzip.File, archive int64) (string, erro
 	}
 	var sb strings.Builder
 	sb.Grow(int(min(hint, 1<<30)))
-	if _, err := io.Copy(&sb, ctxReader{ctx, rc}); err != nil {
+	if _, err := io.Copy(&sb, libkite.ContextReader(ctx, rc)); err != nil {
 		return "", err
 	}
 	return sb.String(), nil
@@ -442,38 +442,11 @@ func addEntry(ctx context.Context, zw *stdzip.Writer, archive string, s source) 
 	if err != nil {
 		return libkite.GivenPathError(err, archive)
 	}
-	r := &trackReader{r: ctxReader{ctx, f}}
-	if _, err := io.Copy(w, r); err != nil {
-		if r.err != nil && errors.Is(err, r.err) {
+	if _, readFailed, err := libkite.Copy(ctx, w, f); err != nil {
+		if readFailed {
 			return libkite.GivenPathError(err, s.given)
 		}
 		return libkite.GivenPathError(err, archive)
 	}
 	return nil
-}
-
-// trackReader remembers the first read error other than EOF.
-type trackReader struct {
-	r   io.Reader
-	err error
-}
-
-func (t *trackReader) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if err != nil && err != io.EOF && t.err == nil {
-		t.err = err
-	}
-	return n, err
-}
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
