@@ -11,6 +11,28 @@ import (
 
 // TestExamples runs every script in examples/ through the built kite, so
 // the examples the README points at keep working.
+// exampleArgs reads the flags of an example's `# example-args:` line.
+func exampleArgs(t *testing.T, script string) []string {
+	src, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(src), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# example-args:"); ok {
+			return strings.Fields(rest)
+		}
+	}
+	return nil
+}
+
+func mustAbs(t *testing.T, p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
 func TestExamples(t *testing.T) {
 	bin := buildKite(t)
 	scripts, err := filepath.Glob(filepath.Join("..", "examples", "*.star"))
@@ -19,7 +41,14 @@ func TestExamples(t *testing.T) {
 	}
 	for _, s := range scripts {
 		t.Run(filepath.Base(s), func(t *testing.T) {
-			c := exec.Command(bin, "run", s)
+			abs, _ := filepath.Abs(s)
+			// each example runs in a scratch working directory holding
+			// two small files, with the flags its header asks for
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "a.txt"), []byte("alpha\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "b.log"), []byte("beta\n"), 0o644)
+			c := exec.Command(bin, append([]string{"run", abs}, exampleArgs(t, abs)...)...)
+			c.Dir = dir
 			c.Env = append(os.Environ(), "HOME="+t.TempDir())
 			out, err := c.CombinedOutput()
 			if err != nil {
@@ -28,8 +57,22 @@ func TestExamples(t *testing.T) {
 		})
 	}
 
+	// snapshot.star: fs, hash, csv, yaml, zip and template together
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("alpha\n"), 0o644)
+	c := exec.Command(bin, "run", mustAbs(t, filepath.Join("..", "examples", "snapshot.star")), "--permissions=allow-fs")
+	c.Dir = dir
+	c.Env = append(os.Environ(), "HOME="+t.TempDir())
+	if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "a.txt                     6  ") ||
+		!strings.Contains(string(out), "1 files -> snapshot (files.zip, manifest.csv, snapshot.yaml)") {
+		t.Errorf("snapshot.star: %v\n%s", err, out)
+	}
+	if m, _ := os.ReadFile(filepath.Join(dir, "snapshot", "manifest.csv")); !strings.HasPrefix(string(m), "file,size,sha256\na.txt,6,") {
+		t.Errorf("manifest.csv:\n%s", m)
+	}
+
 	// hello.star: variables, printf and modules, with the --var tier.
-	c := exec.Command(bin, filepath.Join("..", "examples", "hello.star"), "--var", "name=Ada")
+	c = exec.Command(bin, filepath.Join("..", "examples", "hello.star"), "--var", "name=Ada")
 	c.Env = append(os.Environ(), "HOME="+t.TempDir())
 	out, err := c.Output()
 	if err != nil {
