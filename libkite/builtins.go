@@ -95,13 +95,20 @@ func printfBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.T
 	if err != nil || len(args) == 0 {
 		return starlark.None, err
 	}
-	text := Sprintf(format, rest)
+	WriteText(thread, Sprintf(format, rest))
+	return starlark.None, nil
+}
+
+// WriteText writes text that may hold partial lines (printf, println) the
+// way the runtime routes output: straight to stdout without a print hook;
+// with one, line-buffered into it so a host capturing print() sees whole
+// lines. It is the one output path for modules that write text.
+func WriteText(thread *starlark.Thread, text string) {
 	if rt := GetRuntime(thread); rt != nil {
 		rt.writeText(thread, text)
 	} else {
 		writeStdout([]byte(text))
 	}
-	return starlark.None, nil
 }
 
 // writeText emits text that may contain partial lines.
