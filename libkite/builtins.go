@@ -16,7 +16,6 @@ var runtimeBuiltins = starlark.StringDict{
 	"defer":     starlark.NewBuiltin("defer", deferBuiltin),
 	"on_signal": starlark.NewBuiltin("on_signal", onSignalBuiltin),
 	"Result":    starlark.NewBuiltin("Result", resultBuiltin),
-	"printf":    starlark.NewBuiltin("printf", printfBuiltin),
 }
 
 func init() { runtimeBuiltins.Freeze() }
@@ -84,18 +83,6 @@ func onSignalBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark
 	if err := rt.RegisterSignalHandler(name, fn); err != nil {
 		return nil, fmt.Errorf("on_signal: %v", err)
 	}
-	return starlark.None, nil
-}
-
-// printfBuiltin: printf(format, *args) writes Go-formatted text with no
-// newline added. Without a print hook it goes straight to stdout; with one
-// it is line-buffered into the hook.
-func printfBuiltin(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	format, rest, err := formatArgs(b.Name(), args, kwargs)
-	if err != nil || len(args) == 0 {
-		return starlark.None, err
-	}
-	WriteText(thread, Sprintf(format, rest))
 	return starlark.None, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/kitetest"
+	kitefmt "github.com/project-starkite/starkite/libkite/modules/fmt"
 )
 
 // capture returns a runtime whose print output is collected. Unlike
@@ -21,7 +22,10 @@ func capture(t *testing.T, cfg *libkite.Config, opts ...libkite.ConfigOption) (*
 	t.Helper()
 	out := &output{}
 	if cfg == nil {
-		cfg = &libkite.Config{}
+		// the fmt module provides printf, whose output joins print()'s
+		reg := libkite.NewRegistry(nil)
+		reg.Register(kitefmt.New())
+		cfg = &libkite.Config{Registry: reg}
 	}
 	cfg.Print = out.Print
 	rt, err := libkite.New(cfg, opts...)

@@ -54,7 +54,10 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 		if err != nil {
 			return nil, err
 		}
-		g, err = prog.Init(thread, env) // not frozen: setup() may reset fixtures
+		g, err = prog.Init(thread, env)
+		// frozen like any module's globals (test.md 2.1): tests, hooks and
+		// concur workers share them, so none may mutate them
+		g.Freeze()
 		rt.retain(g)
 		return g, err
 	}()
@@ -77,8 +80,15 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 
 	results := make([]TestResult, 0, len(names))
 	for _, name := range names {
-		if ctx.Err() != nil {
-			break
+		if err := ctx.Err(); err != nil {
+			// tests due after the deadline fail at once, so every
+			// selected test has a result
+			res := TestResult{Name: name, Error: fmt.Errorf("test not started: %w", err)}
+			results = append(results, res)
+			if cfg.Report != nil {
+				cfg.Report(res)
+			}
+			continue
 		}
 		res := rt.runTest(ctx, thread, name, globals[name].(starlark.Callable), setup, teardown)
 		results = append(results, res)
@@ -109,15 +119,18 @@ func (rt *Runtime) runTest(ctx context.Context, main *starlark.Thread, name stri
 	_, err := rt.callOn(thread, fn)
 	tb.release()
 	rt.flushPrintf(thread)
+	var teardownErr error
 	if teardown != nil {
-		if _, terr := rt.callOn(main, teardown); terr != nil && err == nil {
-			err = fmt.Errorf("teardown failed: %w", testCause(terr))
-		}
+		_, teardownErr = rt.callOn(main, teardown) // always runs; counts only after a pass
 	}
 	res.Duration = time.Since(start)
+	code, exited := exitCode(err)
 	switch {
 	case err == nil:
 		res.Passed = true
+	case exited:
+		// the text test.md specifies; ExitError (empty message) carries the code
+		res.Error = fmt.Errorf("test called exit(%d): %w", code, &ExitError{Code: code})
 	case isSkip(err):
 		res.Passed, res.Skipped = true, true
 		var se *SkipError
@@ -126,12 +139,11 @@ func (rt *Runtime) runTest(ctx context.Context, main *starlark.Thread, name stri
 		}
 		res.Error = se
 	default:
-		if code, ok := exitCode(err); ok {
-			// ExitError's message is empty: %w adds the cause, not text
-			res.Error = fmt.Errorf("test called exit(%d)%w", code, &ExitError{Code: code})
-		} else {
-			res.Error = testCause(err)
-		}
+		res.Error = testCause(err)
+	}
+	if res.Passed && !res.Skipped && teardownErr != nil {
+		res.Passed = false
+		res.Error = fmt.Errorf("teardown failed: %w", testCause(teardownErr))
 	}
 	return res
 }

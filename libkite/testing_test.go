@@ -3,18 +3,19 @@ package libkite_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/project-starkite/starkite/libkite"
 )
 
 const suite = `
-log = []
 def setup():
-    log.append("setup")
+    print("setup")
 def teardown():
-    log.append("teardown")
+    print("teardown")
 def test_pass():
     pass
 def test_fail():
@@ -34,7 +35,7 @@ def test_():
 
 func TestExecuteTests(t *testing.T) {
 	rt, _ := capture(t, nil)
-	results, err := rt.ExecuteTests(context.Background(), strings.Replace(suite, "log = []", "log = list()", 1))
+	results, err := rt.ExecuteTests(context.Background(), suite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,75 +59,88 @@ func TestExecuteTests(t *testing.T) {
 	}
 	r := got["test_exit"]
 	var xe *libkite.ExitError
-	if r.Passed || !errors.As(r.Error, &xe) || xe.Code != 3 || !strings.HasPrefix(r.Error.Error(), "test called exit(3)") {
+	if r.Passed || !errors.As(r.Error, &xe) || xe.Code != 3 || r.Error.Error() != "test called exit(3): " {
 		t.Errorf("test_exit: %+v", r)
 	}
 }
 
-func TestExecuteTestsFilterSetupTeardown(t *testing.T) {
-	rt, out := capture(t, nil)
-	src := `
-def setup():
-    print("setup")
-def teardown():
-    print("teardown")
-def test_integration_a():
-    print("a")
-def test_unit_b():
-    print("b")
-`
-	results, err := rt.ExecuteTestsWithConfig(context.Background(), src, libkite.TestConfig{Filter: "integration", Verbose: true})
-	if err != nil {
-		t.Fatal(err)
+func TestExecuteTestsSemantics(t *testing.T) {
+	cases := []struct {
+		name, src string
+		want      string // name=outcome, in order
+		err       string // error returned by ExecuteTests
+	}{
+		{name: "globals are frozen after the top level",
+			src:  "STATE = {}\ndef test_mutate():\n    STATE['x'] = 1\n",
+			want: "test_mutate=fail:cannot insert into frozen hash table"},
+		{name: "exit(0) inside a test fails it",
+			src:  "def test_a():\n    exit(0)\ndef test_b():\n    pass\n",
+			want: "test_a=fail:test called exit(0):  test_b=pass"},
+		{name: "exit wins over a skip phrase",
+			src:  "def test_a():\n    exit(2)\n",
+			want: "test_a=fail:test called exit(2): "},
+		{name: "skip in setup is a setup failure",
+			src:  "def setup():\n    fail('test skipped: no db')\ndef test_a():\n    pass\n",
+			want: "test_a=fail:setup failed: test skipped: no db"},
+		{name: "teardown error fails a passing test only",
+			src:  "def teardown():\n    fail('cleanup')\ndef test_a():\n    pass\ndef test_b():\n    fail('own')\ndef test_c():\n    fail('test skipped: later')\n",
+			want: "test_a=fail:teardown failed: cleanup test_b=fail:own test_c=skip:test skipped: later"},
+		{name: "builtin bound to a test name runs",
+			src:  "test_len = len\n",
+			want: "test_len=fail:len: got 0 arguments, want 1"},
+		{name: "byte-wise order",
+			src:  "def test_b():\n    pass\ndef test_C():\n    pass\ndef test_a():\n    pass\n",
+			want: "test_C=pass test_a=pass test_b=pass"},
+		{name: "top-level exit(4)", src: "exit(4)\ndef test_a():\n    pass\n", err: "exit 4"},
+		{name: "top-level exit(0)", src: "exit(0)\ndef test_a():\n    pass\n", want: ""},
 	}
-	if len(results) != 1 || results[0].Name != "test_integration_a" || !results[0].Passed {
-		t.Fatalf("results %+v", results)
-	}
-	if out.String() != "setup\na\nteardown" {
-		t.Errorf("order %q", out.String())
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rt, _ := capture(t, nil)
+			results, err := rt.ExecuteTests(context.Background(), c.src)
+			if c.err != "" {
+				var xe *libkite.ExitError
+				if !errors.As(err, &xe) || fmt.Sprintf("exit %d", xe.Code) != c.err || len(results) != 0 {
+					t.Fatalf("err = %v, results %v", err, results)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range results {
+				outcome := "pass"
+				switch {
+				case r.Skipped:
+					outcome = "skip:" + r.Error.Error()
+				case !r.Passed:
+					outcome = "fail:" + r.Error.Error()
+				}
+				got = append(got, r.Name+"="+outcome)
+			}
+			if g := strings.Join(got, " "); g != c.want {
+				t.Fatalf("got  %s\nwant %s", g, c.want)
+			}
+		})
 	}
 }
 
-func TestExecuteTestsSetupAndTeardownErrors(t *testing.T) {
+func TestExecuteTestsAfterDeadlineFailEveryRemainingTest(t *testing.T) {
 	rt, _ := capture(t, nil)
-	results, err := rt.ExecuteTests(context.Background(), "def setup():\n  fail('db down')\ndef test_a():\n  pass")
-	if err != nil || len(results) != 1 || results[0].Passed || !strings.Contains(results[0].Error.Error(), "setup failed: db down") {
-		t.Fatalf("setup error: %+v %v", results, err)
-	}
-	rt2, _ := capture(t, nil)
-	results, err = rt2.ExecuteTests(context.Background(), "def teardown():\n  fail('leak')\ndef test_a():\n  pass")
-	if err != nil || len(results) != 1 || results[0].Passed || !strings.Contains(results[0].Error.Error(), "teardown failed: leak") {
-		t.Fatalf("teardown error: %+v %v", results, err)
-	}
-}
-
-func TestExecuteTestsTopLevelExit(t *testing.T) {
-	rt, _ := capture(t, nil)
-	results, err := rt.ExecuteTests(context.Background(), "exit(0)\ndef test_a():\n  pass")
-	if err != nil || results != nil {
-		t.Fatalf("exit(0): %v %v", results, err)
-	}
-	rt2, _ := capture(t, nil)
-	_, err = rt2.ExecuteTestsWithConfig(context.Background(), "exit(2)\ndef test_a():\n  pass", libkite.TestConfig{})
-	var xe *libkite.ExitError
-	if !errors.As(err, &xe) || xe.Code != 2 {
-		t.Fatalf("exit(2): %v", err)
-	}
-}
-
-func TestExecuteTestsReportStreamsResults(t *testing.T) {
-	rt, out := capture(t, nil)
-	var seen []string
-	cfg := libkite.TestConfig{Filter: "test_p", Report: func(r libkite.TestResult) {
-		// each result arrives after its test printed, before the next runs
-		seen = append(seen, r.Name+":"+strings.Join(out.Lines(), ","))
-	}}
-	src := "def test_pa():\n    print('a')\ndef test_pb():\n    print('b')\ndef test_other():\n    print('x')\n"
-	results, err := rt.ExecuteTestsWithConfig(context.Background(), src, cfg)
-	if err != nil || len(results) != 2 {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	src := "def test_a():\n    while True:\n        pass\ndef test_b():\n    pass\n"
+	results, err := rt.ExecuteTests(ctx, src)
+	if !errors.Is(err, context.DeadlineExceeded) || len(results) != 2 {
 		t.Fatalf("results %v, err %v", results, err)
 	}
-	if strings.Join(seen, " ") != "test_pa:a test_pb:a,b" {
-		t.Fatalf("reports = %v", seen)
+	for _, r := range results {
+		if r.Passed {
+			t.Errorf("%s passed after the deadline", r.Name)
+		}
+	}
+	if !strings.HasPrefix(results[1].Error.Error(), "test not started: ") {
+		t.Errorf("test_b: %v", results[1].Error)
 	}
 }

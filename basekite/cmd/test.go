@@ -15,6 +15,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"go.starlark.net/starlark"
+	"golang.org/x/term"
 
 	"github.com/project-starkite/starkite/libkite"
 )
@@ -23,6 +24,7 @@ const (
 	flagVerbose  = "verbose"
 	flagParallel = "parallel"
 	flagRun      = "run"
+	flagJUnit    = "junit"
 )
 
 // errTestsFailed ends a test run with exit code 1 after the summary.
@@ -41,6 +43,7 @@ func testCommand() *cli.Command {
 			&cli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "print each file and test"},
 			&cli.IntFlag{Name: flagParallel, Aliases: []string{"p"}, Value: 1, Usage: "number of test `files` run concurrently"},
 			&cli.StringFlag{Name: flagRun, Usage: "only run test_* functions whose name contains `substr`"},
+			&cli.StringFlag{Name: flagJUnit, Usage: "also write the results as JUnit XML to `file`"},
 		},
 		Action: testAction,
 	}
@@ -71,6 +74,7 @@ func testAction(c *cli.Context) error {
 		return err
 	}
 	verbose, filter := c.Bool(flagVerbose), c.String(flagRun)
+	colour := newPalette(out)
 	fmt.Fprintf(out, "Found %d test file(s)\n", len(files))
 	if filter != "" {
 		fmt.Fprintf(out, "Filter: %s\n", filter)
@@ -82,7 +86,7 @@ func testAction(c *cli.Context) error {
 	if workers == 1 {
 		// sequential: stream each file's output as it happens
 		for i, f := range files {
-			reports[i] = s.runTestFile(c, f, filter, verbose, out)
+			reports[i] = s.runTestFile(c, f, filter, verbose, colour, out)
 		}
 	} else {
 		var wg sync.WaitGroup
@@ -90,7 +94,7 @@ func testAction(c *cli.Context) error {
 		for range workers {
 			wg.Go(func() {
 				for i := range next {
-					r := s.runTestFile(c, files[i], filter, verbose, nil)
+					r := s.runTestFile(c, files[i], filter, verbose, colour, nil)
 					reports[i] = r
 				}
 			})
@@ -104,7 +108,13 @@ func testAction(c *cli.Context) error {
 			out.Write(r.output.Bytes())
 		}
 	}
-	if printSummary(out, reports, time.Since(start)) {
+	elapsed := time.Since(start)
+	if path := c.String(flagJUnit); path != "" {
+		if err := writeJUnit(path, reports, elapsed); err != nil {
+			return err
+		}
+	}
+	if colour.printSummary(out, reports, elapsed) {
 		return errTestsFailed
 	}
 	return nil
@@ -112,7 +122,7 @@ func testAction(c *cli.Context) error {
 
 // runTestFile runs one file in its own runtime. Output goes to w, or is
 // buffered in the report when w is nil (parallel runs print in order).
-func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool, w io.Writer) *fileReport {
+func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool, colour palette, w io.Writer) *fileReport {
 	r := &fileReport{path: path}
 	if w == nil {
 		w = &r.output
@@ -123,14 +133,15 @@ func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool,
 	fail := func(err error) *fileReport {
 		r.results = append(r.results, libkite.TestResult{Name: path, Error: err})
 		if verbose {
-			fmt.Fprintf(w, "  ✗ %s: %s\n", path, oneLine(err))
+			fmt.Fprintf(w, "  %s %s: %s\n", colour.red("✗"), path, oneLine(err))
 		}
 		return r
 	}
-	src, err := readScript(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("failed to read file: %w", err))
 	}
+	src := string(b)
 	var printMu sync.Mutex
 	rt, closeRT, err := s.newRuntime(path, func(cfg *libkite.Config) {
 		cfg.TestMode = true
@@ -142,7 +153,7 @@ func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool,
 		}
 	})
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("failed to create runtime: %w", err))
 	}
 	defer closeRT()
 	ctx, cancel := s.deadline(c.Context)
@@ -151,33 +162,66 @@ func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool,
 	if verbose {
 		tc.Report = func(res libkite.TestResult) {
 			printMu.Lock()
-			printTestLine(w, res)
+			colour.printTestLine(w, res)
 			printMu.Unlock()
 		}
 	}
 	results, err := rt.ExecuteTestsWithConfig(ctx, src, tc)
 	r.results = results
-	if err != nil {
-		return fail(s.timedOut(ctx, err))
+	if err != nil && (len(results) == 0 || !errors.Is(err, ctx.Err())) {
+		// the top level failed (or exit(n)): the file is one failure
+		r.results = nil
+		return fail(fmt.Errorf("failed to execute tests: %w", s.timedOut(ctx, err)))
 	}
 	return r
 }
 
-func printTestLine(w io.Writer, res libkite.TestResult) {
-	var skip *libkite.SkipError
+func (p palette) printTestLine(w io.Writer, res libkite.TestResult) {
 	switch {
-	case res.Skipped && errors.As(res.Error, &skip):
-		fmt.Fprintf(w, "  - %s [SKIPPED] (%s)\n", res.Name, skip.Reason)
+	case res.Skipped:
+		reason := ""
+		if r := skipReason(res); r != "" {
+			reason = " (" + r + ")"
+		}
+		fmt.Fprintf(w, "  %s %s %s%s\n", p.yellow("-"), res.Name, p.yellow("[SKIPPED]"), reason)
 	case res.Passed:
-		fmt.Fprintf(w, "  ✓ %s (%s)\n", res.Name, roundDuration(res.Duration))
+		fmt.Fprintf(w, "  %s %s (%s)\n", p.green("✓"), res.Name, roundDuration(res.Duration))
 	default:
-		fmt.Fprintf(w, "  ✗ %s: %s\n", res.Name, oneLine(res.Error))
+		fmt.Fprintf(w, "  %s %s: %s\n", p.red("✗"), res.Name, oneLine(res.Error))
 	}
 }
 
+func skipReason(res libkite.TestResult) string {
+	var skip *libkite.SkipError
+	if errors.As(res.Error, &skip) {
+		return skip.Reason
+	}
+	return ""
+}
+
+// palette colours the result marks when stdout is a terminal (and
+// NO_COLOR is unset); otherwise every method returns its text unchanged.
+type palette struct{ on bool }
+
+func newPalette(w io.Writer) palette {
+	f, ok := w.(*os.File)
+	return palette{on: ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p palette) paint(code, s string) string {
+	if !p.on {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p palette) green(s string) string  { return p.paint("32", s) }
+func (p palette) red(s string) string    { return p.paint("31", s) }
+func (p palette) yellow(s string) string { return p.paint("33", s) }
+
 // printSummary prints the totals and the failed tests; it reports whether
 // any test failed.
-func printSummary(w io.Writer, reports []*fileReport, elapsed time.Duration) bool {
+func (p palette) printSummary(w io.Writer, reports []*fileReport, elapsed time.Duration) bool {
 	var passed, failed, skipped int
 	type failure struct {
 		name, file string
@@ -205,12 +249,12 @@ func printSummary(w io.Writer, reports []*fileReport, elapsed time.Duration) boo
 		line += fmt.Sprintf(", %d skipped", skipped)
 	}
 	fmt.Fprintf(w, "%s, %d total\n", line, passed+failed+skipped)
-	fmt.Fprintf(w, "Time:  %s\n", roundDuration(elapsed))
+	fmt.Fprintf(w, "Time:  %s\n", elapsed.Round(time.Millisecond))
 	fmt.Fprintln(w, rule)
 	if len(failures) > 0 {
 		fmt.Fprintln(w, "\nFailed tests:")
 		for _, f := range failures {
-			fmt.Fprintf(w, "  ✗ %s (%s)\n", f.name, f.file)
+			fmt.Fprintf(w, "  %s %s (%s)\n", p.red("✗"), f.name, f.file)
 			fmt.Fprintf(w, "    Error: %s\n", oneLine(f.err))
 		}
 	}
@@ -232,11 +276,11 @@ func findTestFiles(args []string) ([]string, error) {
 	for _, arg := range args {
 		fi, err := os.Stat(arg)
 		if err != nil {
-			return nil, withExitCode(libkite.ExitFileError, fmt.Errorf("test path not found: %s", arg))
+			return nil, fmt.Errorf("failed to find test files: %w", err)
 		}
 		if !fi.IsDir() {
 			if !strings.HasSuffix(arg, ".star") {
-				return nil, usageErrorf("test: %s is not a .star file", arg)
+				return nil, fmt.Errorf("not a .star file: %s", arg)
 			}
 			add(arg)
 			continue
@@ -255,7 +299,7 @@ func findTestFiles(args []string) ([]string, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, withExitCode(libkite.ExitFileError, fmt.Errorf("test: %w", err))
+			return nil, fmt.Errorf("failed to find test files: %w", err)
 		}
 		sort.Strings(found)
 		for _, p := range found {

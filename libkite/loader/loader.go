@@ -5,14 +5,18 @@ import (
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/modules/base64"
 	"github.com/project-starkite/starkite/libkite/modules/csv"
+	"github.com/project-starkite/starkite/libkite/modules/fmt"
 	"github.com/project-starkite/starkite/libkite/modules/fs"
 	"github.com/project-starkite/starkite/libkite/modules/gzip"
 	"github.com/project-starkite/starkite/libkite/modules/hash"
 	"github.com/project-starkite/starkite/libkite/modules/io"
 	"github.com/project-starkite/starkite/libkite/modules/json"
 	"github.com/project-starkite/starkite/libkite/modules/os"
+	"github.com/project-starkite/starkite/libkite/modules/regexp"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
+	"github.com/project-starkite/starkite/libkite/modules/strings"
 	"github.com/project-starkite/starkite/libkite/modules/template"
+	"github.com/project-starkite/starkite/libkite/modules/test"
 	"github.com/project-starkite/starkite/libkite/modules/vars"
 	"github.com/project-starkite/starkite/libkite/modules/yaml"
 	"github.com/project-starkite/starkite/libkite/modules/zip"
@@ -27,7 +31,11 @@ func baseModules() []libkite.Module {
 		fs.New(),
 		runtime.New(),
 		vars.New(),
+		test.New(),
+		fmt.New(),
 		// stateless utilities
+		strings.New(),
+		regexp.New(),
 		json.New(),
 		yaml.New(),
 		csv.New(),
