@@ -11,12 +11,16 @@ import (
 	"github.com/project-starkite/starkite/libkite/modules/hash"
 	"github.com/project-starkite/starkite/libkite/modules/io"
 	"github.com/project-starkite/starkite/libkite/modules/json"
+	"github.com/project-starkite/starkite/libkite/modules/log"
 	"github.com/project-starkite/starkite/libkite/modules/os"
 	"github.com/project-starkite/starkite/libkite/modules/regexp"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
 	"github.com/project-starkite/starkite/libkite/modules/strings"
+	"github.com/project-starkite/starkite/libkite/modules/table"
 	"github.com/project-starkite/starkite/libkite/modules/template"
 	"github.com/project-starkite/starkite/libkite/modules/test"
+	"github.com/project-starkite/starkite/libkite/modules/time"
+	"github.com/project-starkite/starkite/libkite/modules/uuid"
 	"github.com/project-starkite/starkite/libkite/modules/vars"
 	"github.com/project-starkite/starkite/libkite/modules/yaml"
 	"github.com/project-starkite/starkite/libkite/modules/zip"
@@ -36,6 +40,9 @@ func baseModules() []libkite.Module {
 		// stateless utilities
 		strings.New(),
 		regexp.New(),
+		time.New(),
+		uuid.New(),
+		table.New(),
 		json.New(),
 		yaml.New(),
 		csv.New(),
@@ -44,8 +51,9 @@ func baseModules() []libkite.Module {
 		hash.New(),
 		gzip.New(),
 		zip.New(),
-		// interactive
+		// interactive and stateful
 		io.New(),
+		log.New(),
 	}
 }
 
