@@ -7,7 +7,6 @@ import (
 	stdb64 "encoding/base64"
 	"fmt"
 	"io"
-	"strconv"
 
 	"go.starlark.net/starlark"
 
@@ -22,9 +21,7 @@ func New() libkite.Module {
 		Doc: "Base64 encoding and decoding of strings, bytes and files",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return builder.Factories("base64",
-				func(data string) starlark.Value { return &Source{data: data} },
-				func(path string) starlark.Value { return &File{path: path} })
+			return builder.Factories("base64", sourceType, fileType)
 		},
 	}
 }
@@ -42,52 +39,20 @@ var conversions = map[string]conversion{
 	"decode_url": {stdb64.URLEncoding, true},
 }
 
-// methods builds a method table from one implementation per conversion.
-func methods(impl func(conversion) libkite.BuiltinFunc) libkite.Methods {
-	ms := make(libkite.Methods, len(conversions))
-	for name, c := range conversions {
-		ms[name] = impl(c)
-	}
-	return ms
-}
-
-func noArgs(fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
-	if len(args) > 0 || len(kwargs) > 0 {
-		return fmt.Errorf("%s: takes no arguments", fn.Name())
-	}
-	return nil
-}
-
 // ---- base64.source ---------------------------------------------------------
 
-var sourceMethods = methods(sourceConversion)
+// sourceType is base64.source: bytes held in memory.
+var sourceType = builder.SourceType("base64.source", "", builder.MethodTable(conversions, sourceConversion))
 
-// Source is a base64.source: bytes held in memory.
-type Source struct{ data string }
-
-var _ starlark.HasAttrs = (*Source)(nil)
-
-func (s *Source) String() string        { return "base64.source(" + strconv.Itoa(len(s.data)) + " bytes)" }
-func (s *Source) Type() string          { return "base64.source" }
-func (s *Source) Freeze()               {}
-func (s *Source) Truth() starlark.Bool  { return s.data != "" }
-func (s *Source) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: base64.source") }
-
-func (s *Source) Attr(name string) (starlark.Value, error) {
-	if name == "data" {
-		return starlark.Bytes(s.data), nil
-	}
-	return sourceMethods.Attr(s, "base64.source", name), nil
-}
-
-func (s *Source) AttrNames() []string { return sourceMethods.Names("data") }
+// Source is a base64.source.
+type Source = builder.DataObject[starlark.Bytes]
 
 func sourceConversion(c conversion) libkite.BuiltinFunc {
 	return func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fn, args, kwargs); err != nil {
+		if err := builder.NoArgs(fn, args, kwargs); err != nil {
 			return nil, err
 		}
-		data := fn.Receiver().(*Source).data
+		data := string(fn.Receiver().(*Source).Data())
 		if !c.decode {
 			return starlark.String(c.enc.EncodeToString([]byte(data))), nil
 		}
@@ -101,33 +66,17 @@ func sourceConversion(c conversion) libkite.BuiltinFunc {
 
 // ---- base64.file -----------------------------------------------------------
 
-var fileMethods = methods(fileConversion)
+// fileType is base64.file: the path of a file converted on demand.
+var fileType = &builder.PathType{Name: "base64.file", Methods: builder.MethodTable(conversions, fileConversion)}
 
-// File is a base64.file: the path of a file converted on demand.
-type File struct{ path string }
-
-var _ starlark.HasAttrs = (*File)(nil)
-
-func (f *File) String() string        { return "base64.file(" + strconv.Quote(f.path) + ")" }
-func (f *File) Type() string          { return "base64.file" }
-func (f *File) Freeze()               {}
-func (f *File) Truth() starlark.Bool  { return f.path != "" }
-func (f *File) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: base64.file") }
-
-func (f *File) Attr(name string) (starlark.Value, error) {
-	if name == "path" {
-		return starlark.String(f.path), nil
-	}
-	return fileMethods.Attr(f, "base64.file", name), nil
-}
-
-func (f *File) AttrNames() []string { return fileMethods.Names("path") }
+// File is a base64.file.
+type File = builder.PathObject
 
 // fileConversion: perm fs.read:read_file(path); dry: "" / b"" before the
 // permission check (spec). The file is streamed.
 func fileConversion(c conversion) libkite.BuiltinFunc {
 	return func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fn, args, kwargs); err != nil {
+		if err := builder.NoArgs(fn, args, kwargs); err != nil {
 			return nil, err
 		}
 		if libkite.DryRun(thread) {
@@ -136,7 +85,7 @@ func fileConversion(c conversion) libkite.BuiltinFunc {
 			}
 			return starlark.String(""), nil
 		}
-		path := fn.Receiver().(*File).path
+		path := fn.Receiver().(*File).Path()
 		f, err := libkite.OpenFile(thread, path)
 		if err != nil {
 			return nil, libkite.WrapError(fn.Name(), err)

@@ -9,6 +9,7 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the csv module (try-enabled, no aliases).
@@ -19,20 +20,11 @@ func New() libkite.Module {
 		Try: true,
 		Build: func() starlark.StringDict {
 			return starlark.StringDict{
-				"file":   starlark.NewBuiltin("csv.file", file),
+				"file":   builder.PathFactory("csv.file", fileType),
 				"source": starlark.NewBuiltin("csv.source", source),
 			}
 		},
 	}
-}
-
-// file(path) → csv.file (strict binding). No I/O.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var path string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
-		return nil, err
-	}
-	return NewFile(path), nil
 }
 
 // source(data, /) → csv.writer; data must be a list. Keywords are ignored

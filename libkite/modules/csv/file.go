@@ -5,45 +5,25 @@ import (
 	gocsv "encoding/csv"
 	"fmt"
 	"io"
-	"os"
-	"strconv"
 	"unicode/utf8"
 
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
-// fileMethods are the methods of csv.file, each with a try_ twin.
-var fileMethods = libkite.Methods{
-	"read": fileRead,
+// fileType is csv.file: a lazy reader of one CSV file.
+var fileType = &builder.PathType{
+	Name:    "csv.file",
+	Methods: libkite.Methods{"read": fileRead},
 }
 
-// File is a csv.file: a lazy reader of one CSV file.
-type File struct{ path string }
-
-var _ starlark.HasAttrs = (*File)(nil)
+// File is a csv.file; its Path is the path given to the factory.
+type File = builder.PathObject
 
 // NewFile returns a csv.file for path; nothing is read yet.
-func NewFile(path string) *File { return &File{path: path} }
-
-// Path is the path given to the factory.
-func (f *File) Path() string { return f.path }
-
-func (f *File) String() string        { return "csv.file(" + strconv.Quote(f.path) + ")" }
-func (f *File) Type() string          { return "csv.file" }
-func (f *File) Freeze()               {}
-func (f *File) Truth() starlark.Bool  { return f.path != "" }
-func (f *File) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: csv.file") }
-
-func (f *File) Attr(name string) (starlark.Value, error) {
-	if name == "path" {
-		return starlark.String(f.path), nil
-	}
-	return fileMethods.Attr(f, "csv.file", name), nil
-}
-
-func (f *File) AttrNames() []string { return fileMethods.Names("path") }
+func NewFile(path string) *File { return fileType.New(path) }
 
 // ReadOptions are the keyword arguments of csv.file.read.
 type ReadOptions struct {
@@ -61,17 +41,12 @@ func fileRead(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple
 		"sep?", &o.Sep, "comment?", &o.Comment, "skip?", &o.Skip, "header?", &o.Header); err != nil {
 		return nil, err
 	}
-	f := fn.Receiver().(*File)
-	canon, err := libkite.CheckPath(thread, "fs", "read", "read_file", f.path)
+	data, ok, err := builder.ReadPath(thread, fn)
 	if err != nil {
 		return nil, err
 	}
-	if libkite.DryRun(thread) {
+	if !ok {
 		return starlark.NewList(nil), nil
-	}
-	data, err := os.ReadFile(libkite.HostPath(canon, f.path))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name(), libkite.GivenPathError(err, f.path))
 	}
 	rows, err := Read(data, o)
 	if err != nil {

@@ -10,38 +10,21 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
-// writerMethods are the methods of csv.writer, each with a try_ twin.
-var writerMethods = libkite.Methods{
-	"write_file": writerWriteFile,
+// writerType is csv.writer (from csv.source(rows)): true when it has rows.
+var writerType = &builder.DataType[*starlark.List]{
+	Name:     "csv.writer",
+	Methods:  libkite.Methods{"write_file": writerWriteFile},
+	Describe: func(rows *starlark.List) string { return fmt.Sprintf("%d rows", rows.Len()) },
 }
 
-// Writer is a csv.writer (from csv.source(rows)).
-type Writer struct{ data *starlark.List }
-
-var _ starlark.HasAttrs = (*Writer)(nil)
+// Writer is a csv.writer; its Data is the wrapped list.
+type Writer = builder.DataObject[*starlark.List]
 
 // NewWriter wraps rows (the same list object, not a copy).
-func NewWriter(rows *starlark.List) *Writer { return &Writer{data: rows} }
-
-// Data is the wrapped list.
-func (w *Writer) Data() *starlark.List { return w.data }
-
-func (w *Writer) String() string        { return fmt.Sprintf("csv.writer(%d rows)", w.data.Len()) }
-func (w *Writer) Type() string          { return "csv.writer" }
-func (w *Writer) Freeze()               { w.data.Freeze() }
-func (w *Writer) Truth() starlark.Bool  { return w.data.Len() > 0 }
-func (w *Writer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: csv.writer") }
-
-func (w *Writer) Attr(name string) (starlark.Value, error) {
-	if name == "data" {
-		return w.data, nil
-	}
-	return writerMethods.Attr(w, "csv.writer", name), nil
-}
-
-func (w *Writer) AttrNames() []string { return writerMethods.Names("data") }
+func NewWriter(rows *starlark.List) *Writer { return writerType.New(rows) }
 
 // writerWriteFile: csv.writer.write_file(path, *, sep=",", headers=None).
 // The whole text is built before the file is touched.
@@ -57,7 +40,7 @@ func writerWriteFile(thread *starlark.Thread, fn *starlark.Builtin, args starlar
 	if l, ok := headers.(*starlark.List); ok { // a non-list is ignored (csv.md)
 		hdr = listElems(l)
 	}
-	text, err := Write(listElems(fn.Receiver().(*Writer).data), sep, hdr)
+	text, err := Write(listElems(fn.Receiver().(*Writer).Data()), sep, hdr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}

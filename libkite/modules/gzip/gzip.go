@@ -12,7 +12,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -28,9 +27,7 @@ func New() libkite.Module {
 		Doc: "gzip compression of strings, bytes and files",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return builder.Factories("gzip",
-				func(data string) starlark.Value { return &Source{data: data} },
-				func(path string) starlark.Value { return &File{path: path} })
+			return builder.Factories("gzip", sourceType, fileType)
 		},
 	}
 }
@@ -55,32 +52,16 @@ func newReader(r io.Reader) (*stdgzip.Reader, error) {
 
 // ---- gzip.source -----------------------------------------------------------
 
-// Source methods report errors as gzip.compress / gzip.decompress (spec),
-// so they are named without the type.
-var sourceMethods = libkite.Methods{
+// sourceType is gzip.source: bytes held in memory. Its methods report
+// errors as gzip.compress / gzip.decompress (spec), so they are named
+// without the type.
+var sourceType = builder.SourceType("gzip.source", "gzip", libkite.Methods{
 	"compress":   sourceCompress,
 	"decompress": sourceDecompress,
-}
+})
 
-// Source is a gzip.source: bytes held in memory.
-type Source struct{ data string }
-
-var _ starlark.HasAttrs = (*Source)(nil)
-
-func (s *Source) String() string        { return "gzip.source(" + strconv.Itoa(len(s.data)) + " bytes)" }
-func (s *Source) Type() string          { return "gzip.source" }
-func (s *Source) Freeze()               {}
-func (s *Source) Truth() starlark.Bool  { return s.data != "" }
-func (s *Source) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: gzip.source") }
-
-func (s *Source) Attr(name string) (starlark.Value, error) {
-	if name == "data" {
-		return starlark.Bytes(s.data), nil
-	}
-	return sourceMethods.Attr(s, "gzip", name), nil
-}
-
-func (s *Source) AttrNames() []string { return sourceMethods.Names("data") }
+// Source is a gzip.source.
+type Source = builder.DataObject[starlark.Bytes]
 
 // sourceCompress: compress(dest="", *, level=-1) → bytes, or None after
 // writing dest (perm fs.write:write(dest); dry: nothing written).
@@ -92,7 +73,7 @@ func sourceCompress(thread *starlark.Thread, fn *starlark.Builtin, args starlark
 	if err := checkLevel(fn.Name(), level); err != nil {
 		return nil, err
 	}
-	data := fn.Receiver().(*Source).data
+	data := string(fn.Receiver().(*Source).Data())
 	if dest == "" {
 		var out strings.Builder
 		if err := compress(&out, strings.NewReader(data), level); err != nil {
@@ -116,7 +97,7 @@ func sourceDecompress(thread *starlark.Thread, fn *starlark.Builtin, args starla
 	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "dest?", &dest); err != nil {
 		return nil, err
 	}
-	data := fn.Receiver().(*Source).data
+	data := string(fn.Receiver().(*Source).Data())
 	ctx := libkite.Context(thread)
 	if dest == "" {
 		var out strings.Builder
@@ -196,27 +177,18 @@ func writeAtomic(host, given string, fill func(io.Writer) error) error {
 
 // ---- gzip.file -------------------------------------------------------------
 
-var fileMethods = libkite.Methods{
-	"compress":   fileCompress,
-	"decompress": fileDecompress,
+// fileType is gzip.file: the path of a .gz file (no path property).
+var fileType = &builder.PathType{
+	Name:     "gzip.file",
+	HidePath: true,
+	Methods: libkite.Methods{
+		"compress":   fileCompress,
+		"decompress": fileDecompress,
+	},
 }
 
-// File is a gzip.file: the path of a .gz file.
-type File struct{ path string }
-
-var _ starlark.HasAttrs = (*File)(nil)
-
-func (f *File) String() string        { return "gzip.file(" + strconv.Quote(f.path) + ")" }
-func (f *File) Type() string          { return "gzip.file" }
-func (f *File) Freeze()               {}
-func (f *File) Truth() starlark.Bool  { return f.path != "" }
-func (f *File) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: gzip.file") }
-
-func (f *File) Attr(name string) (starlark.Value, error) {
-	return fileMethods.Attr(f, "gzip.file", name), nil
-}
-
-func (f *File) AttrNames() []string { return fileMethods.Names() }
+// File is a gzip.file.
+type File = builder.PathObject
 
 // fileCompress: compress(source, *, level=-1) streams source into this
 // path's gzip. perm fs.read:read_file(source) then fs.write:write(path);
@@ -229,7 +201,7 @@ func fileCompress(thread *starlark.Thread, fn *starlark.Builtin, args starlark.T
 	if err := checkLevel(fn.Name(), level); err != nil {
 		return nil, err
 	}
-	path := fn.Receiver().(*File).path
+	path := fn.Receiver().(*File).Path()
 	err := transform(thread, source, path, func(w io.Writer, r io.Reader) error {
 		return compress(w, r, level)
 	})
@@ -247,7 +219,7 @@ func fileDecompress(thread *starlark.Thread, fn *starlark.Builtin, args starlark
 	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "dest?", &dest); err != nil {
 		return nil, err
 	}
-	path := fn.Receiver().(*File).path
+	path := fn.Receiver().(*File).Path()
 	if dest == "" {
 		if filepath.Ext(path) != ".gz" {
 			return nil, fmt.Errorf("%s: cannot derive output path (no .gz suffix); specify destination explicitly", fn.Name())

@@ -14,7 +14,6 @@ import (
 	stdhash "hash"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"go.starlark.net/starlark"
@@ -30,9 +29,7 @@ func New() libkite.Module {
 		Doc: "MD5, SHA-1, SHA-256 and SHA-512 hex digests of strings, bytes and files",
 		Try: true,
 		Build: func() starlark.StringDict {
-			return builder.Factories("hash",
-				func(data string) starlark.Value { return &Source{data: data} },
-				func(path string) starlark.Value { return &File{path: path} })
+			return builder.Factories("hash", sourceType, fileType)
 		},
 	}
 }
@@ -45,88 +42,41 @@ var algorithms = map[string]func() stdhash.Hash{
 	"sha512": sha512.New,
 }
 
-func methods(impl func(newHash func() stdhash.Hash) libkite.BuiltinFunc) libkite.Methods {
-	ms := make(libkite.Methods, len(algorithms))
-	for name, h := range algorithms {
-		ms[name] = impl(h)
-	}
-	return ms
-}
-
-func noArgs(fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
-	if len(args) > 0 || len(kwargs) > 0 {
-		return fmt.Errorf("%s: takes no arguments", fn.Name())
-	}
-	return nil
-}
-
 // ---- hash.source -----------------------------------------------------------
 
-var sourceMethods = methods(sourceDigest)
+// sourceType is hash.source: bytes held in memory.
+var sourceType = builder.SourceType("hash.source", "", builder.MethodTable(algorithms, sourceDigest))
 
-// Source is a hash.source: bytes held in memory.
-type Source struct{ data string }
-
-var _ starlark.HasAttrs = (*Source)(nil)
-
-func (s *Source) String() string        { return "hash.source(" + strconv.Itoa(len(s.data)) + " bytes)" }
-func (s *Source) Type() string          { return "hash.source" }
-func (s *Source) Freeze()               {}
-func (s *Source) Truth() starlark.Bool  { return s.data != "" }
-func (s *Source) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: hash.source") }
-
-func (s *Source) Attr(name string) (starlark.Value, error) {
-	if name == "data" {
-		return starlark.Bytes(s.data), nil
-	}
-	return sourceMethods.Attr(s, "hash.source", name), nil
-}
-
-func (s *Source) AttrNames() []string { return sourceMethods.Names("data") }
+// Source is a hash.source.
+type Source = builder.DataObject[starlark.Bytes]
 
 func sourceDigest(newHash func() stdhash.Hash) libkite.BuiltinFunc {
 	return func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fn, args, kwargs); err != nil {
+		if err := builder.NoArgs(fn, args, kwargs); err != nil {
 			return nil, err
 		}
 		h := newHash()
-		io.WriteString(h, fn.Receiver().(*Source).data)
+		io.WriteString(h, string(fn.Receiver().(*Source).Data()))
 		return starlark.String(hex.EncodeToString(h.Sum(nil))), nil
 	}
 }
 
 // ---- hash.file -------------------------------------------------------------
 
-var fileMethods = methods(fileDigest)
+// fileType is hash.file: the path of a file digested on demand.
+var fileType = &builder.PathType{Name: "hash.file", Methods: builder.MethodTable(algorithms, fileDigest)}
 
-// File is a hash.file: the path of a file digested on demand.
-type File struct{ path string }
-
-var _ starlark.HasAttrs = (*File)(nil)
-
-func (f *File) String() string        { return "hash.file(" + strconv.Quote(f.path) + ")" }
-func (f *File) Type() string          { return "hash.file" }
-func (f *File) Freeze()               {}
-func (f *File) Truth() starlark.Bool  { return f.path != "" }
-func (f *File) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: hash.file") }
-
-func (f *File) Attr(name string) (starlark.Value, error) {
-	if name == "path" {
-		return starlark.String(f.path), nil
-	}
-	return fileMethods.Attr(f, "hash.file", name), nil
-}
-
-func (f *File) AttrNames() []string { return fileMethods.Names("path") }
+// File is a hash.file.
+type File = builder.PathObject
 
 // fileDigest: perm fs.read:read_file(path); dry: after the check, a
 // string of "0" as long as the digest. The file is streamed.
 func fileDigest(newHash func() stdhash.Hash) libkite.BuiltinFunc {
 	return func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		if err := noArgs(fn, args, kwargs); err != nil {
+		if err := builder.NoArgs(fn, args, kwargs); err != nil {
 			return nil, err
 		}
-		path := fn.Receiver().(*File).path
+		path := fn.Receiver().(*File).Path()
 		canon, err := libkite.CheckPath(thread, "fs", "read", "read_file", path)
 		if err != nil {
 			return nil, err

@@ -20,9 +20,7 @@ func New() libkite.Module {
 		Doc: "JSON encoding, decoding and file reader/writer objects",
 		Try: true,
 		Build: func() starlark.StringDict {
-			members := builder.FileAndSource("json",
-				func(path string) starlark.Value { return NewFile(path) },
-				func(data starlark.Value) starlark.Value { return NewWriter(data) })
+			members := builder.FileAndSource("json", fileType, writerType)
 			members["encode"] = starlark.NewBuiltin("json.encode", encode)
 			members["decode"] = starlark.NewBuiltin("json.decode", decode)
 			return members

@@ -6,47 +6,21 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
-// writerMethods are the methods of json.writer, each with a try_ twin.
-var writerMethods = libkite.Methods{
+// writerType is json.writer (from json.source(data)): encodes data as
+// text or into a file.
+var writerType = builder.WriterType("json.writer", libkite.Methods{
 	"encode":     writerEncode,
 	"write_file": writerWriteFile,
-}
+})
 
-// Writer is a json.writer (from json.source(data)): encodes data as text
-// or into a file.
-type Writer struct{ data starlark.Value }
-
-var _ starlark.HasAttrs = (*Writer)(nil)
+// Writer is a json.writer; its Data is the wrapped value.
+type Writer = builder.DataObject[starlark.Value]
 
 // NewWriter wraps data (nil becomes None).
-func NewWriter(data starlark.Value) *Writer {
-	if data == nil {
-		data = starlark.None
-	}
-	return &Writer{data: data}
-}
-
-// Data is the wrapped value.
-func (w *Writer) Data() starlark.Value { return w.data }
-
-func (w *Writer) String() string        { return "json.writer(" + w.data.Type() + ")" }
-func (w *Writer) Type() string          { return "json.writer" }
-func (w *Writer) Freeze()               { w.data.Freeze() }
-func (w *Writer) Truth() starlark.Bool  { return w.data != starlark.None }
-func (w *Writer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: json.writer") }
-
-func (w *Writer) Attr(name string) (starlark.Value, error) {
-	if name == "data" {
-		return w.data, nil
-	}
-	return writerMethods.Attr(w, "json.writer", name), nil
-}
-
-func (w *Writer) AttrNames() []string {
-	return writerMethods.Names("data")
-}
+func NewWriter(data starlark.Value) *Writer { return builder.NewWriter(writerType, data) }
 
 // writerEncode: json.writer.encode(*, indent="", prefix="") → str.
 func writerEncode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
@@ -57,7 +31,7 @@ func writerEncode(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple,
 	if err != nil {
 		return nil, err
 	}
-	s, err := Encode(fn.Receiver().(*Writer).data, prefix, indent)
+	s, err := Encode(fn.Receiver().(*Writer).Data(), prefix, indent)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}
@@ -82,7 +56,7 @@ func writerWriteFile(thread *starlark.Thread, fn *starlark.Builtin, args starlar
 	if err != nil {
 		return nil, err
 	}
-	text, err := Encode(fn.Receiver().(*Writer).data, prefix, indent)
+	text, err := Encode(fn.Receiver().(*Writer).Data(), prefix, indent)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}

@@ -6,43 +6,19 @@ import (
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
-// writerMethods are the methods of yaml.writer, each with a try_ twin.
-var writerMethods = libkite.Methods{
+// writerType is yaml.writer (from yaml.source(data)).
+var writerType = builder.WriterType("yaml.writer", libkite.Methods{
 	"write_file": writerWriteFile,
-}
+})
 
-// Writer is a yaml.writer (from yaml.source(data)).
-type Writer struct{ data starlark.Value }
-
-var _ starlark.HasAttrs = (*Writer)(nil)
+// Writer is a yaml.writer; its Data is the wrapped value.
+type Writer = builder.DataObject[starlark.Value]
 
 // NewWriter wraps data (nil becomes None).
-func NewWriter(data starlark.Value) *Writer {
-	if data == nil {
-		data = starlark.None
-	}
-	return &Writer{data: data}
-}
-
-// Data is the wrapped value.
-func (w *Writer) Data() starlark.Value { return w.data }
-
-func (w *Writer) String() string        { return "yaml.writer(" + w.data.Type() + ")" }
-func (w *Writer) Type() string          { return "yaml.writer" }
-func (w *Writer) Freeze()               { w.data.Freeze() }
-func (w *Writer) Truth() starlark.Bool  { return w.data != starlark.None }
-func (w *Writer) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: yaml.writer") }
-
-func (w *Writer) Attr(name string) (starlark.Value, error) {
-	if name == "data" {
-		return w.data, nil
-	}
-	return writerMethods.Attr(w, "yaml.writer", name), nil
-}
-
-func (w *Writer) AttrNames() []string { return writerMethods.Names("data") }
+func NewWriter(data starlark.Value) *Writer { return builder.NewWriter(writerType, data) }
 
 // writerWriteFile: yaml.writer.write_file(path, /) writes data as YAML,
 // mode 0644: a list as one document per element (like encode_all), any
@@ -59,10 +35,11 @@ func writerWriteFile(thread *starlark.Thread, fn *starlark.Builtin, args starlar
 	}
 	var text string
 	var err error
-	if l, isList := fn.Receiver().(*Writer).data.(*starlark.List); isList {
+	data := fn.Receiver().(*Writer).Data()
+	if l, isList := data.(*starlark.List); isList {
 		text, err = EncodeAll(listElems(l))
 	} else {
-		text, err = Encode(fn.Receiver().(*Writer).data)
+		text, err = Encode(data)
 	}
 	if err != nil {
 		return nil, prefixed(fn.Name(), err)

@@ -19,9 +19,7 @@ func New() libkite.Module {
 		Doc: "YAML encoding and decoding (multi-document), file reader and writer objects",
 		Try: true,
 		Build: func() starlark.StringDict {
-			members := builder.FileAndSource("yaml",
-				func(path string) starlark.Value { return NewFile(path) },
-				func(data starlark.Value) starlark.Value { return NewWriter(data) })
+			members := builder.FileAndSource("yaml", fileType, writerType)
 			members["encode"] = starlark.NewBuiltin("yaml.encode", encode)
 			members["encode_all"] = starlark.NewBuiltin("yaml.encode_all", encodeAll)
 			members["decode"] = starlark.NewBuiltin("yaml.decode", decode)

@@ -19,12 +19,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/modules/internal/builder"
 )
 
 // New returns the zip module (try-enabled, no aliases).
@@ -35,47 +35,32 @@ func New() libkite.Module {
 		Try: true,
 		Build: func() starlark.StringDict {
 			return starlark.StringDict{
-				"file": starlark.NewBuiltin("zip.file", file),
+				"file": builder.PathFactory("zip.file", archiveType),
 			}
 		},
 	}
 }
 
-// file(path) → zip.archive; no I/O until a method runs.
-func file(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var p string
-	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &p); err != nil {
-		return nil, err
-	}
-	return &Archive{path: p}, nil
+// archiveType is zip.archive (from zip.file(path)): the path of a ZIP
+// file, opened per call; str() is zip.file("<path>") and there is no path
+// property. Its methods report errors as zip.<method> (spec), so they are
+// named without the type.
+var archiveType = &builder.PathType{
+	Name:     "zip.archive",
+	Display:  "zip.file",
+	Prefix:   "zip",
+	HidePath: true,
+	Methods: libkite.Methods{
+		"namelist":  namelist,
+		"read":      read,
+		"read_all":  readAll,
+		"write":     write,
+		"write_all": writeAll,
+	},
 }
 
-// archiveMethods report errors as zip.<method> (spec), so they are named
-// without the type.
-var archiveMethods = libkite.Methods{
-	"namelist":  namelist,
-	"read":      read,
-	"read_all":  readAll,
-	"write":     write,
-	"write_all": writeAll,
-}
-
-// Archive is a zip.archive: the path of a ZIP file, opened per call.
-type Archive struct{ path string }
-
-var _ starlark.HasAttrs = (*Archive)(nil)
-
-func (a *Archive) String() string        { return "zip.file(" + strconv.Quote(a.path) + ")" }
-func (a *Archive) Type() string          { return "zip.archive" }
-func (a *Archive) Freeze()               {}
-func (a *Archive) Truth() starlark.Bool  { return a.path != "" }
-func (a *Archive) Hash() (uint32, error) { return 0, fmt.Errorf("unhashable type: zip.archive") }
-
-func (a *Archive) Attr(name string) (starlark.Value, error) {
-	return archiveMethods.Attr(a, "zip", name), nil
-}
-
-func (a *Archive) AttrNames() []string { return archiveMethods.Names() }
+// Archive is a zip.archive.
+type Archive = builder.PathObject
 
 // ---- reading ---------------------------------------------------------------
 
@@ -131,7 +116,7 @@ func namelist(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn.Name(), err)
 	}
-	zr, f, err := openArchive(thread, fn.Receiver().(*Archive).path)
+	zr, f, err := openArchive(thread, fn.Receiver().(*Archive).Path())
 	if err != nil {
 		return nil, libkite.WrapError(fn.Name(), err)
 	}
@@ -151,7 +136,7 @@ func read(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kw
 	if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "name", &name); err != nil {
 		return nil, err
 	}
-	p := fn.Receiver().(*Archive).path
+	p := fn.Receiver().(*Archive).Path()
 	zr, f, err := openArchive(thread, p)
 	if err != nil {
 		return nil, libkite.WrapError(fn.Name(), err)
@@ -195,7 +180,7 @@ func readAll(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple,
 		}
 		keep = func(name string) bool { return set[name] }
 	}
-	p := fn.Receiver().(*Archive).path
+	p := fn.Receiver().(*Archive).Path()
 	zr, f, err := openArchive(thread, p)
 	if err != nil {
 		return nil, libkite.WrapError(fn.Name(), err)
@@ -282,7 +267,7 @@ func write(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, k
 	if name == "" {
 		name = filepath.Base(src)
 	}
-	err := create(thread, fn.Receiver().(*Archive).path, -1, func() ([]source, error) {
+	err := create(thread, fn.Receiver().(*Archive).Path(), -1, func() ([]source, error) {
 		return []source{{given: src, entry: name}}, nil
 	})
 	if err != nil {
@@ -316,7 +301,7 @@ func writeAll(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple
 		// flate's own wording (spec); checked before anything is touched
 		return nil, fmt.Errorf("%s: flate: invalid compression level %d: want value in range [-2, 9]", fn.Name(), level)
 	}
-	err = create(thread, fn.Receiver().(*Archive).path, level, func() ([]source, error) {
+	err = create(thread, fn.Receiver().(*Archive).Path(), level, func() ([]source, error) {
 		if match != "" {
 			var err error
 			if given, err = resolve(match); err != nil {

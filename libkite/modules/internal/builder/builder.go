@@ -1,6 +1,7 @@
-// Package builder holds what the builder-style codec modules (base64,
-// hash, gzip) share: the factories that wrap input data or a file path
-// into the module's objects, whose methods then do the work.
+// Package builder holds what the codec modules (json, yaml, csv, base64,
+// hash, gzip, zip) share: their object types (object.go) and the
+// factories that wrap input data or a file path into those objects, whose
+// methods then do the work.
 package builder
 
 import (
@@ -17,14 +18,14 @@ import (
 //	m.bytes(data)   data is bytes or str
 //	m.file(path)    no I/O until a method of the file object runs
 //
-// newSource wraps the input bytes, newFile the path.
-func Factories(m string, newSource func(data string) starlark.Value, newFile func(path string) starlark.Value) starlark.StringDict {
+// text and bytes make a source object, file a file object.
+func Factories(m string, source *DataType[starlark.Bytes], file *PathType) starlark.StringDict {
 	text := func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var s string
 		if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "s", &s); err != nil {
 			return nil, err
 		}
-		return newSource(s), nil
+		return source.New(starlark.Bytes(s)), nil
 	}
 	bytes := func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		var v starlark.Value
@@ -35,20 +36,25 @@ func Factories(m string, newSource func(data string) starlark.Value, newFile fun
 		if !ok {
 			return nil, fmt.Errorf("%s: argument must be bytes or string, got %s", fn.Name(), v.Type())
 		}
-		return newSource(data), nil
-	}
-	file := func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		var path string
-		if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
-			return nil, err
-		}
-		return newFile(path), nil
+		return source.New(starlark.Bytes(data)), nil
 	}
 	return starlark.StringDict{
 		"text":  starlark.NewBuiltin(m+".text", text),
 		"bytes": starlark.NewBuiltin(m+".bytes", bytes),
-		"file":  starlark.NewBuiltin(m+".file", file),
+		"file":  PathFactory(m+".file", file),
 	}
+}
+
+// PathFactory returns the builtin name(path) → an object of type t; path
+// must be a str (strict binding). It does no I/O.
+func PathFactory(name string, t *PathType) *starlark.Builtin {
+	return starlark.NewBuiltin(name, func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		var path string
+		if err := libkite.UnpackArgs(fn.Name(), args, kwargs, "path", &path); err != nil {
+			return nil, err
+		}
+		return t.New(path), nil
+	})
 }
 
 // FileAndSource returns the reader/writer factories of a data-format
@@ -58,8 +64,8 @@ func Factories(m string, newSource func(data string) starlark.Value, newFile fun
 //	m.source(data, /)  a writer object wrapping any value
 //
 // Both are loose: keywords are ignored, the positional count is not.
-func FileAndSource(m string, newFile func(path string) starlark.Value, newWriter func(data starlark.Value) starlark.Value) starlark.StringDict {
-	file := func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+func FileAndSource(m string, file *PathType, writer *DataType[starlark.Value]) starlark.StringDict {
+	newFile := func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
 		v, err := libkite.OnePositional(fn, args, " (path)")
 		if err != nil {
 			return nil, err
@@ -68,17 +74,17 @@ func FileAndSource(m string, newFile func(path string) starlark.Value, newWriter
 		if !ok {
 			return nil, fmt.Errorf("%s: path must be a string, got %s", fn.Name(), v.Type())
 		}
-		return newFile(string(path)), nil
+		return file.New(string(path)), nil
 	}
 	source := func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
 		v, err := libkite.OnePositional(fn, args, " (data)")
 		if err != nil {
 			return nil, err
 		}
-		return newWriter(v), nil
+		return writer.New(v), nil
 	}
 	return starlark.StringDict{
-		"file":   starlark.NewBuiltin(m+".file", file),
+		"file":   starlark.NewBuiltin(m+".file", newFile),
 		"source": starlark.NewBuiltin(m+".source", source),
 	}
 }
@@ -95,4 +101,13 @@ func TextArg(fn *starlark.Builtin, args starlark.Tuple) ([]byte, error) {
 		return nil, fmt.Errorf("%s: argument must be string or bytes, got %s", fn.Name(), v.Type())
 	}
 	return []byte(s), nil
+}
+
+// NoArgs is the argument check of a method that takes none:
+// `<fn>: takes no arguments`.
+func NoArgs(fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) error {
+	if len(args) > 0 || len(kwargs) > 0 {
+		return fmt.Errorf("%s: takes no arguments", fn.Name())
+	}
+	return nil
 }
