@@ -1,11 +1,14 @@
 // Package kitetest is shared test support for kite modules: a runtime
-// holding chosen modules with its print output captured, and the runner
-// for the Starlark conformance suites under tests/.
+// holding chosen modules with its print output captured, the runner for
+// the Starlark conformance suites under tests/ (this file); evaluating
+// snippets and tables of them (eval.go); file fixtures (files.go);
+// directory snapshots (snapshot.go); and permission denials (permissions.go).
 package kitetest
 
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -93,4 +96,29 @@ func RunConformance(t testing.TB, rt *libkite.Runtime, path string, minTests int
 			t.Errorf("%s: passed=%v skipped=%v: %v", r.Name, r.Passed, r.Skipped, r.Error)
 		}
 	}
+}
+
+// RunSuite runs the conformance suite at path (a tests/*_test.star file,
+// relative to the test's directory) twice, each time on a fresh runtime
+// from newRuntime: "trusted", from here with no policy; then "allow-all
+// from repo root", as `kitecmd test --permissions=allow-all tests/` does,
+// from the parent of the suite's directory under an allow-all policy. At
+// least minTests must run each time.
+func RunSuite(t *testing.T, newRuntime func(testing.TB, *libkite.Config) *libkite.Runtime, path string, minTests int) {
+	t.Helper()
+	suite, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("trusted", func(t *testing.T) {
+		rt := newRuntime(t, &libkite.Config{ScriptPath: suite})
+		RunConformance(t, rt, suite, minTests)
+	})
+	t.Run("allow-all from repo root", func(t *testing.T) {
+		dir := filepath.Dir(suite)
+		t.Chdir(filepath.Dir(dir))
+		rel := filepath.Join(filepath.Base(dir), filepath.Base(suite))
+		rt := newRuntime(t, &libkite.Config{ScriptPath: rel, Permissions: libkite.AllowAllPermissions()})
+		RunConformance(t, rt, rel, minTests)
+	})
 }

@@ -6,17 +6,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
-
-	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/kitetest"
@@ -96,15 +90,12 @@ func outcome(t *testing.T, cfg libkite.Config, dir string, se sideEffect) string
 	src := fmt.Sprintf("D = %q\nGZ = gzip.text(\"plain\").compress()\nr = %s\n", dir, se.expr) +
 		"if hasattr(r, 'ok') and not r.ok:\n    print(r.error)\n"
 	err := rt.Execute(context.Background(), src)
-	msg := "ok"
-	var ee *starlark.EvalError
-	switch {
-	case errors.As(err, &ee):
-		msg = ee.Msg
-	case err != nil:
-		msg = err.Error()
-	case len(out.Lines()) > 0:
-		msg = out.Lines()[0]
+	msg := kitetest.ErrMsg(err)
+	if err == nil {
+		msg = "ok"
+		if lines := out.Lines(); len(lines) > 0 {
+			msg = lines[0]
+		}
 	}
 	msg, _, _ = strings.Cut(msg, "\n")
 	return msg
@@ -114,62 +105,26 @@ func outcome(t *testing.T, cfg libkite.Config, dir string, se sideEffect) string
 func fixture(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(os.WriteFile(filepath.Join(dir, "a.txt"), []byte("original"), 0o644))
-	must(os.Mkdir(filepath.Join(dir, "empty"), 0o755))
-	must(os.Symlink("a.txt", filepath.Join(dir, "link")))
+	kitetest.WriteFile(t, filepath.Join(dir, "a.txt"), "original")
+	kitetest.MkdirAll(t, filepath.Join(dir, "empty"))
+	kitetest.Symlink(t, "a.txt", filepath.Join(dir, "link"))
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write([]byte("plain"))
-	must(zw.Close())
-	must(os.WriteFile(filepath.Join(dir, "data.gz"), gz.Bytes(), 0o644))
-	return dir
-}
-
-// snapshot records every entry under dir: type, mode, size, content hash,
-// link target and modification time.
-func snapshot(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, p)
-		entry := fmt.Sprintf("%s %v %d %d", rel, info.Mode(), info.Size(), info.ModTime().UnixNano())
-		switch {
-		case info.Mode()&fs.ModeSymlink != 0:
-			target, _ := os.Readlink(p)
-			entry += " -> " + target
-		case info.Mode().IsRegular():
-			data, _ := os.ReadFile(p)
-			entry += fmt.Sprintf(" %x", sha256.Sum256(data))
-		}
-		out = append(out, entry)
-		return nil
-	})
-	if err != nil {
+	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(out)
-	return out
+	kitetest.WriteFile(t, filepath.Join(dir, "data.gz"), gz.String())
+	return dir
 }
 
 // runGolden runs every side effect (live ones only when includeLive) on
 // one fixture and returns the outcomes and the fixture's state before
 // and after.
-func runGolden(t *testing.T, cfg libkite.Config, includeLive bool) (outcomes map[string]string, before, after []string) {
+func runGolden(t *testing.T, cfg libkite.Config, includeLive bool) (outcomes map[string]string, before, after kitetest.Entries) {
 	t.Helper()
 	dir := fixture(t)
-	before = snapshot(t, dir)
+	before = kitetest.Snapshot(t, dir)
 	wd, _ := os.Getwd()
 	t.Setenv("KITE_GOLDEN_VAR", "unchanged")
 	outcomes = map[string]string{}
@@ -179,7 +134,7 @@ func runGolden(t *testing.T, cfg libkite.Config, includeLive bool) (outcomes map
 		}
 		outcomes[se.name] = outcome(t, cfg, dir, se)
 	}
-	after = snapshot(t, dir)
+	after = kitetest.Snapshot(t, dir)
 	if got, _ := os.Getwd(); got != wd {
 		os.Chdir(wd)
 		t.Errorf("working directory changed to %s", got)
@@ -200,9 +155,7 @@ func TestDenyAllChangesNothing(t *testing.T) {
 			t.Errorf("%s: not denied: %s", se.name, got)
 		}
 	}
-	if strings.Join(before, "\n") != strings.Join(after, "\n") {
-		t.Errorf("disk changed under deny-all:\nbefore:\n%s\nafter:\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
-	}
+	kitetest.SameSnapshot(t, before, after) // the disk is unchanged
 }
 
 // TestSideEffectsAreReal keeps the two tests above honest: allowed and
@@ -215,12 +168,12 @@ func TestSideEffectsAreReal(t *testing.T) {
 			continue
 		}
 		dir := fixture(t)
-		before := snapshot(t, dir)
+		before := kitetest.Snapshot(t, dir)
 		if got := outcome(t, cfg, dir, se); got != "ok" {
 			t.Errorf("%s: %s", se.name, got)
 			continue
 		}
-		if strings.Join(before, "\n") == strings.Join(snapshot(t, dir), "\n") {
+		if len(before.Diff(kitetest.Snapshot(t, dir))) == 0 {
 			t.Errorf("%s: allowed, yet the fixture did not change", se.name)
 		}
 	}
@@ -236,7 +189,5 @@ func TestDryRunChangesNothing(t *testing.T) {
 			t.Errorf("%s under dry-run: %s", name, got)
 		}
 	}
-	if strings.Join(before, "\n") != strings.Join(after, "\n") {
-		t.Errorf("disk changed under dry-run:\nbefore:\n%s\nafter:\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
-	}
+	kitetest.SameSnapshot(t, before, after) // the disk is unchanged
 }

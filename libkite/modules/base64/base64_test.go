@@ -16,33 +16,33 @@ import (
 )
 
 func TestFactories(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `base64.text("hello").data`, want: `b"hello"`},
-		{expr: `base64.text(s="hi").data`, want: `b"hi"`},
-		{expr: `base64.text("é").data == b"\xc3\xa9"`, want: `True`},
-		{expr: `base64.text(b"x")`, err: `base64.text: for parameter s: got bytes, want string`},
-		{expr: `base64.text(1)`, err: `base64.text: for parameter s: got int, want string`},
-		{expr: `base64.text(None)`, err: `base64.text: for parameter s: got NoneType, want string`},
-		{expr: `base64.text()`, err: `base64.text: missing required argument: s`},
-		{expr: `base64.text("a", "b")`, err: `base64.text: unexpected positional argument at index 1`},
-		{expr: `base64.text("a", x=1)`, err: `base64.text: unknown keyword argument: x`},
-		{expr: `base64.bytes(b"hello").data`, want: `b"hello"`},
-		{expr: `base64.bytes("hello").data`, want: `b"hello"`},
-		{expr: `base64.bytes(data=b"\x00").data`, want: `b"\x00"`},
-		{expr: `base64.bytes(1)`, err: `base64.bytes: argument must be bytes or string, got int`},
-		{expr: `base64.bytes([1])`, err: `base64.bytes: argument must be bytes or string, got list`},
-		{expr: `base64.bytes()`, err: `base64.bytes: missing required argument: data`},
-		{expr: `base64.file("/no/such/file").path`, want: `/no/such/file`},
-		{expr: `base64.file(path="x").path`, want: `x`},
-		{expr: `base64.file(1)`, err: `base64.file: for parameter path: got int, want string`},
-		{expr: `base64.file()`, err: `base64.file: missing required argument: path`},
-		{expr: `base64.try_text("hello").value.encode()`, want: `aGVsbG8=`},
-		{expr: `base64.try_text(1)`, want: `Result(ok=False, error="base64.text: for parameter s: got int, want string")`},
-		{expr: `base64.try_bytes(b"hello").value.encode()`, want: `aGVsbG8=`},
-		{expr: `base64.try_bytes(1)`, want: `Result(ok=False, error="base64.bytes: argument must be bytes or string, got int")`},
-		{expr: `base64.try_file("/no/such/file").value.path`, want: `/no/such/file`},
-		{expr: `dir(base64)`, want: `["bytes", "file", "text", "try_bytes", "try_file", "try_text"]`},
-		{expr: `type(base64)`, want: `module`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `base64.text("hello").data`, Want: `b"hello"`},
+		{Expr: `base64.text(s="hi").data`, Want: `b"hi"`},
+		{Expr: `base64.text("é").data == b"\xc3\xa9"`, Want: `True`},
+		{Expr: `base64.text(b"x")`, Err: `base64.text: for parameter s: got bytes, want string`},
+		{Expr: `base64.text(1)`, Err: `base64.text: for parameter s: got int, want string`},
+		{Expr: `base64.text(None)`, Err: `base64.text: for parameter s: got NoneType, want string`},
+		{Expr: `base64.text()`, Err: `base64.text: missing required argument: s`},
+		{Expr: `base64.text("a", "b")`, Err: `base64.text: unexpected positional argument at index 1`},
+		{Expr: `base64.text("a", x=1)`, Err: `base64.text: unknown keyword argument: x`},
+		{Expr: `base64.bytes(b"hello").data`, Want: `b"hello"`},
+		{Expr: `base64.bytes("hello").data`, Want: `b"hello"`},
+		{Expr: `base64.bytes(data=b"\x00").data`, Want: `b"\x00"`},
+		{Expr: `base64.bytes(1)`, Err: `base64.bytes: argument must be bytes or string, got int`},
+		{Expr: `base64.bytes([1])`, Err: `base64.bytes: argument must be bytes or string, got list`},
+		{Expr: `base64.bytes()`, Err: `base64.bytes: missing required argument: data`},
+		{Expr: `base64.file("/no/such/file").path`, Want: `/no/such/file`},
+		{Expr: `base64.file(path="x").path`, Want: `x`},
+		{Expr: `base64.file(1)`, Err: `base64.file: for parameter path: got int, want string`},
+		{Expr: `base64.file()`, Err: `base64.file: missing required argument: path`},
+		{Expr: `base64.try_text("hello").value.encode()`, Want: `aGVsbG8=`},
+		{Expr: `base64.try_text(1)`, Want: `Result(ok=False, error="base64.text: for parameter s: got int, want string")`},
+		{Expr: `base64.try_bytes(b"hello").value.encode()`, Want: `aGVsbG8=`},
+		{Expr: `base64.try_bytes(1)`, Want: `Result(ok=False, error="base64.bytes: argument must be bytes or string, got int")`},
+		{Expr: `base64.try_file("/no/such/file").value.path`, Want: `/no/such/file`},
+		{Expr: `dir(base64)`, Want: `["bytes", "file", "text", "try_bytes", "try_file", "try_text"]`},
+		{Expr: `type(base64)`, Want: `module`},
 	})
 }
 
@@ -54,103 +54,103 @@ func TestModule(t *testing.T) {
 }
 
 func TestConversions(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `base64.text("hello").encode()`, want: `aGVsbG8=`},
-		{expr: `base64.text("Man").encode()`, want: `TWFu`},
-		{expr: `base64.text("Ma").encode()`, want: `TWE=`},
-		{expr: `base64.text("M").encode()`, want: `TQ==`},
-		{expr: `base64.text("").encode()`, want: ``},
-		{expr: `base64.text("hello").encode_url()`, want: `aGVsbG8=`},
-		{expr: `base64.bytes(b"\xff\xfe\xfd").encode()`, want: `//79`},
-		{expr: `base64.bytes(b"\xff\xfe\xfd").encode_url()`, want: `__79`},
-		{expr: `base64.bytes(b"hello world").encode()`, want: `aGVsbG8gd29ybGQ=`},
-		{expr: `base64.text("aGVsbG8=").decode()`, want: `b"hello"`},
-		{expr: `base64.text("").decode()`, want: `b""`},
-		{expr: `base64.text("TQ==").decode()`, want: `b"M"`},
-		{name: "newlines ignored", expr: `base64.text("aGVs\r\nbG8=\n").decode()`, want: `b"hello"`},
-		{expr: `base64.text("//79").decode()`, want: `b"\xff\xfe\xfd"`},
-		{expr: `base64.text("__79").decode_url()`, want: `b"\xff\xfe\xfd"`},
-		{expr: `base64.bytes(b"aGVsbG8=").decode_url()`, want: `b"hello"`},
-		{name: "round trip binary", expr: `base64.text(base64.bytes(b"a\x00\n\tb").encode()).decode() == b"a\x00\n\tb"`, want: `True`},
-		{name: "round trip 100 chars", expr: `base64.text(base64.text("x" * 100).encode()).decode() == bytes("x" * 100)`, want: `True`},
-		{expr: `base64.text("!!!not-valid-base64!!!").decode()`, err: `base64.source.decode: illegal base64 data at input byte 0`},
-		{name: "missing padding", expr: `base64.text("aGVsbG8").decode()`, err: `base64.source.decode: illegal base64 data at input byte 4`},
-		{name: "data after padding", expr: `base64.text("TQ==TQ==").decode()`, err: `base64.source.decode: illegal base64 data at input byte 4`},
-		{name: "url alphabet in std", expr: `base64.text("__79").decode()`, err: `base64.source.decode: illegal base64 data at input byte 0`},
-		{name: "std alphabet in url", expr: `base64.text("//79").decode_url()`, err: `base64.source.decode_url: illegal base64 data at input byte 0`},
-		{name: "space not ignored", expr: `base64.text("aGVs bG8=").decode()`, err: `base64.source.decode: illegal base64 data at input byte 4`},
-		{expr: `base64.text("x").encode(1)`, err: `base64.source.encode: takes no arguments`},
-		{expr: `base64.text("x").decode(k=1)`, err: `base64.source.decode: takes no arguments`},
-		{expr: `base64.text("x").encode_url(1)`, err: `base64.source.encode_url: takes no arguments`},
-		{expr: `base64.text("x").decode_url(1)`, err: `base64.source.decode_url: takes no arguments`},
-		{expr: `base64.text("hello").try_encode()`, want: `Result(ok=True, value="aGVsbG8=")`},
-		{expr: `base64.text("hello").try_encode_url()`, want: `Result(ok=True, value="aGVsbG8=")`},
-		{expr: `base64.text("aGVsbG8=").try_decode()`, want: `Result(ok=True, value=b"hello")`},
-		{expr: `base64.text("aGVsbG8=").try_decode_url()`, want: `Result(ok=True, value=b"hello")`},
-		{expr: `base64.text("!!!not-valid-base64!!!").try_decode()`, want: `Result(ok=False, error="base64.source.decode: illegal base64 data at input byte 0")`},
-		{expr: `base64.text("!!!invalid!!!").try_decode_url()`, want: `Result(ok=False, error="base64.source.decode_url: illegal base64 data at input byte 0")`},
-		{expr: `base64.text("x").try_encode(1)`, want: `Result(ok=False, error="base64.source.encode: takes no arguments")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `base64.text("hello").encode()`, Want: `aGVsbG8=`},
+		{Expr: `base64.text("Man").encode()`, Want: `TWFu`},
+		{Expr: `base64.text("Ma").encode()`, Want: `TWE=`},
+		{Expr: `base64.text("M").encode()`, Want: `TQ==`},
+		{Expr: `base64.text("").encode()`, Want: ``},
+		{Expr: `base64.text("hello").encode_url()`, Want: `aGVsbG8=`},
+		{Expr: `base64.bytes(b"\xff\xfe\xfd").encode()`, Want: `//79`},
+		{Expr: `base64.bytes(b"\xff\xfe\xfd").encode_url()`, Want: `__79`},
+		{Expr: `base64.bytes(b"hello world").encode()`, Want: `aGVsbG8gd29ybGQ=`},
+		{Expr: `base64.text("aGVsbG8=").decode()`, Want: `b"hello"`},
+		{Expr: `base64.text("").decode()`, Want: `b""`},
+		{Expr: `base64.text("TQ==").decode()`, Want: `b"M"`},
+		{Name: "newlines ignored", Expr: `base64.text("aGVs\r\nbG8=\n").decode()`, Want: `b"hello"`},
+		{Expr: `base64.text("//79").decode()`, Want: `b"\xff\xfe\xfd"`},
+		{Expr: `base64.text("__79").decode_url()`, Want: `b"\xff\xfe\xfd"`},
+		{Expr: `base64.bytes(b"aGVsbG8=").decode_url()`, Want: `b"hello"`},
+		{Name: "round trip binary", Expr: `base64.text(base64.bytes(b"a\x00\n\tb").encode()).decode() == b"a\x00\n\tb"`, Want: `True`},
+		{Name: "round trip 100 chars", Expr: `base64.text(base64.text("x" * 100).encode()).decode() == bytes("x" * 100)`, Want: `True`},
+		{Expr: `base64.text("!!!not-valid-base64!!!").decode()`, Err: `base64.source.decode: illegal base64 data at input byte 0`},
+		{Name: "missing padding", Expr: `base64.text("aGVsbG8").decode()`, Err: `base64.source.decode: illegal base64 data at input byte 4`},
+		{Name: "data after padding", Expr: `base64.text("TQ==TQ==").decode()`, Err: `base64.source.decode: illegal base64 data at input byte 4`},
+		{Name: "url alphabet in std", Expr: `base64.text("__79").decode()`, Err: `base64.source.decode: illegal base64 data at input byte 0`},
+		{Name: "std alphabet in url", Expr: `base64.text("//79").decode_url()`, Err: `base64.source.decode_url: illegal base64 data at input byte 0`},
+		{Name: "space not ignored", Expr: `base64.text("aGVs bG8=").decode()`, Err: `base64.source.decode: illegal base64 data at input byte 4`},
+		{Expr: `base64.text("x").encode(1)`, Err: `base64.source.encode: takes no arguments`},
+		{Expr: `base64.text("x").decode(k=1)`, Err: `base64.source.decode: takes no arguments`},
+		{Expr: `base64.text("x").encode_url(1)`, Err: `base64.source.encode_url: takes no arguments`},
+		{Expr: `base64.text("x").decode_url(1)`, Err: `base64.source.decode_url: takes no arguments`},
+		{Expr: `base64.text("hello").try_encode()`, Want: `Result(ok=True, value="aGVsbG8=")`},
+		{Expr: `base64.text("hello").try_encode_url()`, Want: `Result(ok=True, value="aGVsbG8=")`},
+		{Expr: `base64.text("aGVsbG8=").try_decode()`, Want: `Result(ok=True, value=b"hello")`},
+		{Expr: `base64.text("aGVsbG8=").try_decode_url()`, Want: `Result(ok=True, value=b"hello")`},
+		{Expr: `base64.text("!!!not-valid-base64!!!").try_decode()`, Want: `Result(ok=False, error="base64.source.decode: illegal base64 data at input byte 0")`},
+		{Expr: `base64.text("!!!invalid!!!").try_decode_url()`, Want: `Result(ok=False, error="base64.source.decode_url: illegal base64 data at input byte 0")`},
+		{Expr: `base64.text("x").try_encode(1)`, Want: `Result(ok=False, error="base64.source.encode: takes no arguments")`},
 	})
 }
 
 func TestObjects(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `type(base64.text("x"))`, want: `base64.source`},
-		{expr: `type(base64.bytes(b"x"))`, want: `base64.source`},
-		{expr: `str(base64.text("hello"))`, want: `base64.source(5 bytes)`},
-		{expr: `repr(base64.text(""))`, want: `base64.source(0 bytes)`},
-		{expr: `bool(base64.text("x")), bool(base64.text(""))`, want: `(True, False)`},
-		{expr: `{base64.text("x"): 1}`, err: `unhashable type: base64.source`},
-		{expr: `dir(base64.text("x"))`, want: `["data", "decode", "decode_url", "encode", "encode_url", "try_decode", "try_decode_url", "try_encode", "try_encode_url"]`},
-		{expr: `base64.text("x").try_data`, err: `base64.source has no .try_data field or method (did you mean .data?)`},
-		{expr: `base64.text("x").nope`, err: `base64.source has no .nope field or method`},
-		{expr: `type(base64.file("x"))`, want: `base64.file`},
-		{expr: `str(base64.file("a\"b"))`, want: `base64.file("a\"b")`},
-		{expr: `bool(base64.file("x")), bool(base64.file(""))`, want: `(True, False)`},
-		{expr: `{base64.file("x"): 1}`, err: `unhashable type: base64.file`},
-		{expr: `dir(base64.file("x"))`, want: `["decode", "decode_url", "encode", "encode_url", "path", "try_decode", "try_decode_url", "try_encode", "try_encode_url"]`},
-		{expr: `base64.file("x").encode(1)`, err: `base64.file.encode: takes no arguments`},
-		{expr: `base64.file("x").try_decode_url(1)`, want: `Result(ok=False, error="base64.file.decode_url: takes no arguments")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `type(base64.text("x"))`, Want: `base64.source`},
+		{Expr: `type(base64.bytes(b"x"))`, Want: `base64.source`},
+		{Expr: `str(base64.text("hello"))`, Want: `base64.source(5 bytes)`},
+		{Expr: `repr(base64.text(""))`, Want: `base64.source(0 bytes)`},
+		{Expr: `bool(base64.text("x")), bool(base64.text(""))`, Want: `(True, False)`},
+		{Expr: `{base64.text("x"): 1}`, Err: `unhashable type: base64.source`},
+		{Expr: `dir(base64.text("x"))`, Want: `["data", "decode", "decode_url", "encode", "encode_url", "try_decode", "try_decode_url", "try_encode", "try_encode_url"]`},
+		{Expr: `base64.text("x").try_data`, Err: `base64.source has no .try_data field or method (did you mean .data?)`},
+		{Expr: `base64.text("x").nope`, Err: `base64.source has no .nope field or method`},
+		{Expr: `type(base64.file("x"))`, Want: `base64.file`},
+		{Expr: `str(base64.file("a\"b"))`, Want: `base64.file("a\"b")`},
+		{Expr: `bool(base64.file("x")), bool(base64.file(""))`, Want: `(True, False)`},
+		{Expr: `{base64.file("x"): 1}`, Err: `unhashable type: base64.file`},
+		{Expr: `dir(base64.file("x"))`, Want: `["decode", "decode_url", "encode", "encode_url", "path", "try_decode", "try_decode_url", "try_encode", "try_encode_url"]`},
+		{Expr: `base64.file("x").encode(1)`, Err: `base64.file.encode: takes no arguments`},
+		{Expr: `base64.file("x").try_decode_url(1)`, Want: `Result(ok=False, error="base64.file.decode_url: takes no arguments")`},
 	})
 }
 
 func TestFiles(t *testing.T) {
-	dir := tempDir(t)
-	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "hello\n")
-	encoded := writeFile(t, filepath.Join(dir, "enc.txt"), "aGVsbG8=\n")
-	urlEnc := writeFile(t, filepath.Join(dir, "url.txt"), "__79")
-	wrapped := writeFile(t, filepath.Join(dir, "wrapped.txt"), "aGVs\r\nbG8g\r\nd29y\r\nbGQ=\r\n")
-	bad := writeFile(t, filepath.Join(dir, "bad.txt"), "aGVs\nbG8=\nTQ==\n")
-	empty := writeFile(t, filepath.Join(dir, "empty.txt"), "")
+	dir := kitetest.TempDir(t)
+	hello := kitetest.WriteFile(t, filepath.Join(dir, "hello.txt"), "hello\n")
+	encoded := kitetest.WriteFile(t, filepath.Join(dir, "enc.txt"), "aGVsbG8=\n")
+	urlEnc := kitetest.WriteFile(t, filepath.Join(dir, "url.txt"), "__79")
+	wrapped := kitetest.WriteFile(t, filepath.Join(dir, "wrapped.txt"), "aGVs\r\nbG8g\r\nd29y\r\nbGQ=\r\n")
+	bad := kitetest.WriteFile(t, filepath.Join(dir, "bad.txt"), "aGVs\nbG8=\nTQ==\n")
+	empty := kitetest.WriteFile(t, filepath.Join(dir, "empty.txt"), "")
 	missing := filepath.Join(dir, "missing.txt")
-	runCases(t, nil, []evalCase{
-		{name: "encode keeps trailing newline", expr: `base64.file(` + lit(hello) + `).encode()`, want: `aGVsbG8K`},
-		{expr: `base64.file(` + lit(hello) + `).encode_url()`, want: `aGVsbG8K`},
-		{name: "decode tolerates trailing newline", expr: `base64.file(` + lit(encoded) + `).decode()`, want: `b"hello"`},
-		{expr: `base64.file(` + lit(urlEnc) + `).decode_url()`, want: `b"\xff\xfe\xfd"`},
-		{name: "CRLF wrapped", expr: `base64.file(` + lit(wrapped) + `).decode()`, want: `b"hello world"`},
-		{expr: `base64.file(` + lit(empty) + `).encode()`, want: ``},
-		{expr: `base64.file(` + lit(empty) + `).decode()`, want: `b""`},
-		{name: "bad offset counts newlines", expr: `base64.file(` + lit(bad) + `).decode()`, err: `base64.file.decode: illegal base64 data at input byte 10`},
-		{expr: `base64.file(` + lit(urlEnc) + `).decode()`, err: `base64.file.decode: illegal base64 data at input byte 0`},
-		{expr: `base64.file(` + lit(missing) + `).encode()`, err: `base64.file.encode: open ` + missing + `: no such file or directory`},
-		{expr: `base64.file(` + lit(missing) + `).decode_url()`, err: `base64.file.decode_url: open ` + missing + `: no such file or directory`},
-		{expr: `base64.file(` + lit(dir) + `).encode()`, err: `base64.file.encode: read ` + dir + `: is a directory`},
-		{expr: `base64.file(` + lit(dir) + `).decode()`, err: `base64.file.decode: read ` + dir + `: is a directory`},
-		{expr: `base64.file("").encode()`, err: `base64.file.encode: open : no such file or directory`},
-		{expr: `base64.file(` + lit(hello) + `).try_encode()`, want: `Result(ok=True, value="aGVsbG8K")`},
-		{expr: `base64.file(` + lit(encoded) + `).try_decode()`, want: `Result(ok=True, value=b"hello")`},
-		{expr: `base64.file(` + lit(hello) + `).try_encode_url()`, want: `Result(ok=True, value="aGVsbG8K")`},
-		{expr: `base64.file(` + lit(missing) + `).try_decode()`, want: `Result(ok=False, error="base64.file.decode: open ` + missing + `: no such file or directory")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Name: "encode keeps trailing newline", Expr: `base64.file(` + lit(hello) + `).encode()`, Want: `aGVsbG8K`},
+		{Expr: `base64.file(` + lit(hello) + `).encode_url()`, Want: `aGVsbG8K`},
+		{Name: "decode tolerates trailing newline", Expr: `base64.file(` + lit(encoded) + `).decode()`, Want: `b"hello"`},
+		{Expr: `base64.file(` + lit(urlEnc) + `).decode_url()`, Want: `b"\xff\xfe\xfd"`},
+		{Name: "CRLF wrapped", Expr: `base64.file(` + lit(wrapped) + `).decode()`, Want: `b"hello world"`},
+		{Expr: `base64.file(` + lit(empty) + `).encode()`, Want: ``},
+		{Expr: `base64.file(` + lit(empty) + `).decode()`, Want: `b""`},
+		{Name: "bad offset counts newlines", Expr: `base64.file(` + lit(bad) + `).decode()`, Err: `base64.file.decode: illegal base64 data at input byte 10`},
+		{Expr: `base64.file(` + lit(urlEnc) + `).decode()`, Err: `base64.file.decode: illegal base64 data at input byte 0`},
+		{Expr: `base64.file(` + lit(missing) + `).encode()`, Err: `base64.file.encode: open ` + missing + `: no such file or directory`},
+		{Expr: `base64.file(` + lit(missing) + `).decode_url()`, Err: `base64.file.decode_url: open ` + missing + `: no such file or directory`},
+		{Expr: `base64.file(` + lit(dir) + `).encode()`, Err: `base64.file.encode: read ` + dir + `: is a directory`},
+		{Expr: `base64.file(` + lit(dir) + `).decode()`, Err: `base64.file.decode: read ` + dir + `: is a directory`},
+		{Expr: `base64.file("").encode()`, Err: `base64.file.encode: open : no such file or directory`},
+		{Expr: `base64.file(` + lit(hello) + `).try_encode()`, Want: `Result(ok=True, value="aGVsbG8K")`},
+		{Expr: `base64.file(` + lit(encoded) + `).try_decode()`, Want: `Result(ok=True, value=b"hello")`},
+		{Expr: `base64.file(` + lit(hello) + `).try_encode_url()`, Want: `Result(ok=True, value="aGVsbG8K")`},
+		{Expr: `base64.file(` + lit(missing) + `).try_decode()`, Want: `Result(ok=False, error="base64.file.decode: open ` + missing + `: no such file or directory")`},
 	})
 
 	t.Run("relative path named as given", func(t *testing.T) {
 		t.Chdir(dir)
-		_, msg, _ := eval(t, nil, "", `base64.file("nope.txt").encode()`)
+		_, msg, _ := kit.Eval(t, nil, "", `base64.file("nope.txt").encode()`)
 		if msg != "base64.file.encode: open nope.txt: no such file or directory" {
 			t.Fatalf("error = %q", msg)
 		}
-		got, msg, _ := eval(t, nil, "", `base64.file("hello.txt").encode()`)
+		got, msg, _ := kit.Eval(t, nil, "", `base64.file("hello.txt").encode()`)
 		if got != "aGVsbG8K" || msg != "" {
 			t.Fatalf("= %q, %q", got, msg)
 		}
@@ -160,11 +160,11 @@ func TestFiles(t *testing.T) {
 // TestLargeFiles streams multi-megabyte files through encode and decode
 // and compares with the standard library.
 func TestLargeFiles(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	data := make([]byte, 6<<20+5)
 	rand.Read(data)
 	raw := filepath.Join(dir, "raw.bin")
-	writeFile(t, raw, string(data))
+	kitetest.WriteFile(t, raw, string(data))
 	std := stdb64.StdEncoding.EncodeToString(data)
 	url := stdb64.URLEncoding.EncodeToString(data)
 	// MIME-style 76-column lines with CRLF
@@ -172,14 +172,14 @@ func TestLargeFiles(t *testing.T) {
 	for i := 0; i < len(std); i += 76 {
 		wrapped.WriteString(std[i:min(i+76, len(std))] + "\r\n")
 	}
-	enc := writeFile(t, filepath.Join(dir, "enc.txt"), wrapped.String())
-	encURL := writeFile(t, filepath.Join(dir, "url.txt"), url)
+	enc := kitetest.WriteFile(t, filepath.Join(dir, "enc.txt"), wrapped.String())
+	encURL := kitetest.WriteFile(t, filepath.Join(dir, "url.txt"), url)
 	corrupt := []byte(wrapped.String())
 	corrupt[len(corrupt)/2] = '*'
-	bad := writeFile(t, filepath.Join(dir, "bad.txt"), string(corrupt))
+	bad := kitetest.WriteFile(t, filepath.Join(dir, "bad.txt"), string(corrupt))
 	_, stdErr := stdb64.StdEncoding.DecodeString(string(corrupt))
 
-	rt := newRuntime(t, nil)
+	rt := kit.Runtime(t, nil)
 	for _, c := range []struct {
 		expr, want, err string
 	}{
@@ -215,56 +215,46 @@ func TestLargeFiles(t *testing.T) {
 }
 
 func TestPermissions(t *testing.T) {
-	dir := tempDir(t)
-	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "hello")
-	before := snapshot(t, dir)
+	dir := kitetest.TempDir(t)
+	hello := kitetest.WriteFile(t, filepath.Join(dir, "hello.txt"), "hello")
+	before := kitetest.Snapshot(t, dir)
 	deny := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
-	for _, m := range []string{"encode", "encode_url", "decode", "decode_url"} {
-		t.Run(m, func(t *testing.T) {
-			_, msg, err := eval(t, deny, "", `base64.file(`+lit(hello)+`).`+m+`()`)
-			if !libkite.IsPermissionError(err) || !strings.HasPrefix(msg, denied("read", "read_file", hello)) {
-				t.Fatalf("error = %q (%T)", msg, err)
-			}
-			got, _, _ := eval(t, deny, "", `base64.file(`+lit(hello)+`).try_`+m+`()`)
-			if !strings.HasPrefix(got, `Result(ok=False, error="permission denied: fs.read read_file(`) {
-				t.Fatalf("try_ = %s", got)
-			}
-		})
-	}
-	runCases(t, deny, []evalCase{
-		{name: "in-memory allowed", expr: `base64.text(base64.text("hi").encode()).decode()`, want: `b"hi"`},
-		{name: "factory does no I/O", expr: `base64.try_file(` + lit(hello) + `).ok`, want: `True`},
+	cases := kitetest.DenialCases(deny, `base64.file(`+lit(hello)+`)`, []string{"encode", "encode_url", "decode", "decode_url"}, kitetest.Denied("fs.read", "read_file", hello))
+	kitetest.RunPermCases(t, kit.Runtime, cases, nil)
+	kit.RunCases(t, deny, []kitetest.Case{
+		{Name: "in-memory allowed", Expr: `base64.text(base64.text("hi").encode()).decode()`, Want: `b"hi"`},
+		{Name: "factory does no I/O", Expr: `base64.try_file(` + lit(hello) + `).ok`, Want: `True`},
 	})
 	t.Run("allow rule scoped to the file", func(t *testing.T) {
 		cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"fs.read(read_file:" + hello + ")"}}}
-		got, msg, _ := eval(t, cfg, "", `base64.file(`+lit(hello)+`).encode()`)
+		got, msg, _ := kit.Eval(t, cfg, "", `base64.file(`+lit(hello)+`).encode()`)
 		if got != "aGVsbG8=" || msg != "" {
 			t.Fatalf("= %q, %q", got, msg)
 		}
-		_, msg, _ = eval(t, cfg, "", `base64.file(`+lit(dir+"/other")+`).encode()`)
-		if !strings.HasPrefix(msg, denied("read", "read_file", dir+"/other")) {
+		_, msg, _ = kit.Eval(t, cfg, "", `base64.file(`+lit(dir+"/other")+`).encode()`)
+		if !strings.HasPrefix(msg, kitetest.Denied("fs.read", "read_file", dir+"/other")) {
 			t.Fatalf("error = %q", msg)
 		}
 	})
-	sameSnapshot(t, before, snapshot(t, dir))
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, dir))
 }
 
 func TestDryRun(t *testing.T) {
-	dir := tempDir(t)
-	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "aGVsbG8=")
+	dir := kitetest.TempDir(t)
+	hello := kitetest.WriteFile(t, filepath.Join(dir, "hello.txt"), "aGVsbG8=")
 	missing := filepath.Join(dir, "missing")
 	dry := &libkite.Config{DryRun: true}
 	// spec: the placeholder is returned before the permission check
 	dryDeny := &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()}
 	for _, cfg := range []*libkite.Config{dry, dryDeny} {
-		runCases(t, cfg, []evalCase{
-			{expr: `base64.file(` + lit(hello) + `).encode()`, want: ``},
-			{expr: `base64.file(` + lit(hello) + `).encode_url()`, want: ``},
-			{expr: `base64.file(` + lit(hello) + `).decode()`, want: `b""`},
-			{expr: `base64.file(` + lit(missing) + `).decode_url()`, want: `b""`},
-			{expr: `base64.file(` + lit(missing) + `).try_decode()`, want: `Result(ok=True, value=b"")`},
-			{name: "argument errors still raised", expr: `base64.file(` + lit(hello) + `).encode(1)`, err: `base64.file.encode: takes no arguments`},
-			{name: "in-memory unaffected", expr: `base64.text("hello").encode()`, want: `aGVsbG8=`},
+		kit.RunCases(t, cfg, []kitetest.Case{
+			{Expr: `base64.file(` + lit(hello) + `).encode()`, Want: ``},
+			{Expr: `base64.file(` + lit(hello) + `).encode_url()`, Want: ``},
+			{Expr: `base64.file(` + lit(hello) + `).decode()`, Want: `b""`},
+			{Expr: `base64.file(` + lit(missing) + `).decode_url()`, Want: `b""`},
+			{Expr: `base64.file(` + lit(missing) + `).try_decode()`, Want: `Result(ok=True, value=b"")`},
+			{Name: "argument errors still raised", Expr: `base64.file(` + lit(hello) + `).encode(1)`, Err: `base64.file.encode: takes no arguments`},
+			{Name: "in-memory unaffected", Expr: `base64.text("hello").encode()`, Want: `aGVsbG8=`},
 		})
 	}
 	if _, err := os.Stat(missing); err == nil {
@@ -276,17 +266,5 @@ func TestDryRun(t *testing.T) {
 // directory, then as `kitecmd test --permissions=allow-all tests/` does:
 // from the repository root under an allow-all policy.
 func TestConformance(t *testing.T) {
-	suite, err := filepath.Abs(filepath.Join("..", "..", "..", "tests", "base64_test.star"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("trusted", func(t *testing.T) {
-		rt := newRuntime(t, &libkite.Config{ScriptPath: suite})
-		kitetest.RunConformance(t, rt, suite, 10)
-	})
-	t.Run("allow-all from repo root", func(t *testing.T) {
-		t.Chdir(filepath.Join(filepath.Dir(suite), ".."))
-		rt := newRuntime(t, &libkite.Config{ScriptPath: "tests/base64_test.star", Permissions: libkite.AllowAllPermissions()})
-		kitetest.RunConformance(t, rt, "tests/base64_test.star", 10)
-	})
+	kitetest.RunSuite(t, kit.Runtime, filepath.Join("..", "..", "..", "tests", "base64_test.star"), 10)
 }

@@ -14,6 +14,6 @@ import (
 var conformanceFile = filepath.Join("..", "..", "..", "tests", "fs_test.star")
 
 func TestConformance(t *testing.T) {
-	rt, _ := newRuntime(t, &libkite.Config{ScriptPath: conformanceFile})
+	rt, _ := kit.New(t, &libkite.Config{ScriptPath: conformanceFile})
 	kitetest.RunConformance(t, rt, conformanceFile, 30)
 }

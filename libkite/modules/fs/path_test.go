@@ -11,6 +11,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	kitefs "github.com/project-starkite/starkite/libkite/modules/fs"
 )
 
@@ -22,52 +23,52 @@ var ioMethods = strings.Fields(`append_bytes append_text chmod chown copy_to dis
 var pureMethods = strings.Fields(`clean expanduser is_absolute is_relative_to join match relative_to resolve with_name with_suffix`)
 
 func TestModule(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `type(fs)`, want: "module"},
-		{expr: `dir(fs)`, want: `["path", "try_path"]`},
-		{expr: `fs.path("/x")`, want: `path("/x")`},
-		{name: "global alias is the same builtin", expr: `path("/x").string == fs.path("/x").string and str(path) == str(fs.path)`, want: "True"},
-		{name: "keywords ignored", expr: `fs.path("a", bogus=1)`, want: `path("a")`},
-		{name: "empty allowed", expr: `fs.path("")`, want: `path("")`},
-		{name: "no arguments", expr: `fs.path()`, err: "fs.path: takes exactly 1 argument (path string)"},
-		{name: "two arguments", expr: `path("a", "b")`, err: "fs.path: takes exactly 1 argument (path string)"},
-		{name: "Path argument", expr: `fs.path(fs.path("a"))`, err: "fs.path: argument must be a string, got fs.path"},
-		{name: "int argument", expr: `path(1)`, err: "fs.path: argument must be a string, got int"},
-		{name: "keyword only", expr: `path(p="a")`, err: "fs.path: takes exactly 1 argument (path string)"},
-		{name: "try_path ok", expr: `fs.try_path("a")`, want: `Result(ok=True, value=path("a"))`},
-		{name: "try_path error", expr: `fs.try_path(1)`, want: `Result(ok=False, error="fs.path: argument must be a string, got int")`},
-		{name: "no try_ globals", expr: `try_read_text`, err: "undefined: try_read_text", errSub: true},
-		{name: "no other module members", expr: `fs.read_text`, err: "module has no .read_text field or method"},
-		{name: "unknown try_", expr: `fs.try_nope`, err: "module has no .try_nope field or method"},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `type(fs)`, Want: "module"},
+		{Expr: `dir(fs)`, Want: `["path", "try_path"]`},
+		{Expr: `fs.path("/x")`, Want: `path("/x")`},
+		{Name: "global alias is the same builtin", Expr: `path("/x").string == fs.path("/x").string and str(path) == str(fs.path)`, Want: "True"},
+		{Name: "keywords ignored", Expr: `fs.path("a", bogus=1)`, Want: `path("a")`},
+		{Name: "empty allowed", Expr: `fs.path("")`, Want: `path("")`},
+		{Name: "no arguments", Expr: `fs.path()`, Err: "fs.path: takes exactly 1 argument (path string)"},
+		{Name: "two arguments", Expr: `path("a", "b")`, Err: "fs.path: takes exactly 1 argument (path string)"},
+		{Name: "Path argument", Expr: `fs.path(fs.path("a"))`, Err: "fs.path: argument must be a string, got fs.path"},
+		{Name: "int argument", Expr: `path(1)`, Err: "fs.path: argument must be a string, got int"},
+		{Name: "keyword only", Expr: `path(p="a")`, Err: "fs.path: takes exactly 1 argument (path string)"},
+		{Name: "try_path ok", Expr: `fs.try_path("a")`, Want: `Result(ok=True, value=path("a"))`},
+		{Name: "try_path error", Expr: `fs.try_path(1)`, Want: `Result(ok=False, error="fs.path: argument must be a string, got int")`},
+		{Name: "no try_ globals", Expr: `try_read_text`, Err: "undefined: try_read_text", ErrContains: true},
+		{Name: "no other module members", Expr: `fs.read_text`, Err: "module has no .read_text field or method"},
+		{Name: "unknown try_", Expr: `fs.try_nope`, Err: "module has no .try_nope field or method"},
 	})
 }
 
 func TestPathValue(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `type(path("/a"))`, want: "fs.path"},
-		{expr: `str(path("/var/log"))`, want: `path("/var/log")`},
-		{expr: `repr(path("/var/log"))`, want: `path("/var/log")`},
-		{name: "Go quoting", expr: `str(path("a\"b\n"))`, want: `path("a\"b\n")`},
-		{expr: `bool(path(""))`, want: "False"},
-		{expr: `bool(path("."))`, want: "True"},
-		{name: "dict key", expr: `{path("a"): 1}[path("a")]`, want: "1"},
-		{name: "equal by string", expr: `path("a") == path("a")`, want: "True"},
-		{name: "not cleaned for equality", expr: `path("a/") == path("a")`, want: "False"},
-		{expr: `path("a") != path("b")`, want: "True"},
-		{name: "ordered by string", expr: `sorted([path("b"), path("a")])`, want: `[path("a"), path("b")]`},
-		{name: "not equal to str", expr: `path("a") == "a"`, want: "False"},
-		{expr: `path("a") / "b" / "c"`, want: `path("a/b/c")`},
-		{expr: `fs.path("/etc") / fs.path("nginx")`, want: `path("/etc/nginx")`},
-		{name: "absolute right side does not reset", expr: `path("a") / "/b"`, want: `path("a/b")`},
-		{name: "join cleans", expr: `path("a/") / "./b/../c"`, want: `path("a/c")`},
-		{name: "str / path unsupported", expr: `"a" / path("b")`, err: "unknown binary op: string / fs.path"},
-		{name: "path / int unsupported", expr: `path("a") / 1`, err: "unknown binary op: fs.path / int"},
-		{name: "no other operators", expr: `path("a") + "b"`, err: "unknown binary op: fs.path + string"},
-		{name: "property has no try_", expr: `path("a").try_name`, err: "fs.path has no .try_name field or method", errSub: true},
-		{name: "unknown attribute", expr: `path("a").nope`, err: "fs.path has no .nope field or method"},
-		{name: "unknown try_", expr: `path("a").try_nope`, err: "fs.path has no .try_nope field or method"},
-		{name: "method value", expr: `str(path("a").join)`, want: "<built-in method fs.path.join of fs.path value>"},
-		{name: "frozen path still usable", pre: `P = [path("x")]`, expr: `P[0].name`, want: "x"},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `type(path("/a"))`, Want: "fs.path"},
+		{Expr: `str(path("/var/log"))`, Want: `path("/var/log")`},
+		{Expr: `repr(path("/var/log"))`, Want: `path("/var/log")`},
+		{Name: "Go quoting", Expr: `str(path("a\"b\n"))`, Want: `path("a\"b\n")`},
+		{Expr: `bool(path(""))`, Want: "False"},
+		{Expr: `bool(path("."))`, Want: "True"},
+		{Name: "dict key", Expr: `{path("a"): 1}[path("a")]`, Want: "1"},
+		{Name: "equal by string", Expr: `path("a") == path("a")`, Want: "True"},
+		{Name: "not cleaned for equality", Expr: `path("a/") == path("a")`, Want: "False"},
+		{Expr: `path("a") != path("b")`, Want: "True"},
+		{Name: "ordered by string", Expr: `sorted([path("b"), path("a")])`, Want: `[path("a"), path("b")]`},
+		{Name: "not equal to str", Expr: `path("a") == "a"`, Want: "False"},
+		{Expr: `path("a") / "b" / "c"`, Want: `path("a/b/c")`},
+		{Expr: `fs.path("/etc") / fs.path("nginx")`, Want: `path("/etc/nginx")`},
+		{Name: "absolute right side does not reset", Expr: `path("a") / "/b"`, Want: `path("a/b")`},
+		{Name: "join cleans", Expr: `path("a/") / "./b/../c"`, Want: `path("a/c")`},
+		{Name: "str / path unsupported", Expr: `"a" / path("b")`, Err: "unknown binary op: string / fs.path"},
+		{Name: "path / int unsupported", Expr: `path("a") / 1`, Err: "unknown binary op: fs.path / int"},
+		{Name: "no other operators", Expr: `path("a") + "b"`, Err: "unknown binary op: fs.path + string"},
+		{Name: "property has no try_", Expr: `path("a").try_name`, Err: "fs.path has no .try_name field or method", ErrContains: true},
+		{Name: "unknown attribute", Expr: `path("a").nope`, Err: "fs.path has no .nope field or method"},
+		{Name: "unknown try_", Expr: `path("a").try_nope`, Err: "fs.path has no .try_nope field or method"},
+		{Name: "method value", Expr: `str(path("a").join)`, Want: "<built-in method fs.path.join of fs.path value>"},
+		{Name: "frozen path still usable", Pre: `P = [path("x")]`, Expr: `P[0].name`, Want: "x"},
 	})
 }
 
@@ -77,7 +78,7 @@ func TestDir(t *testing.T) {
 	for _, m := range ioMethods {
 		want = append(want, m, "try_"+m)
 	}
-	got, msg := eval(t, nil, "", `dir(path("a"))`)
+	got, msg, _ := kit.Eval(t, nil, "", `dir(path("a"))`)
 	if msg != "" {
 		t.Fatal(msg)
 	}
@@ -96,7 +97,7 @@ func TestDir(t *testing.T) {
 	// every method and every try_ twin (pure ones too) is reachable
 	for _, m := range append(append([]string(nil), pureMethods...), ioMethods...) {
 		for _, name := range []string{m, "try_" + m} {
-			got, msg := eval(t, nil, "", `type(getattr(path("a"), "`+name+`"))`)
+			got, msg, _ := kit.Eval(t, nil, "", `type(getattr(path("a"), "`+name+`"))`)
 			if msg != "" || got != "builtin_function_or_method" {
 				t.Errorf("%s: %q %q", name, got, msg)
 			}
@@ -136,7 +137,7 @@ func TestProperties(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
 			p := "path(" + lit(c.path) + ")"
-			got, msg := eval(t, nil, "p = "+p, `[p.name, p.parent.string, p.stem, p.suffix, p.string, p.parts, type(p.parent), type(p.parts)]`)
+			got, msg, _ := kit.Eval(t, nil, "p = "+p, `[p.name, p.parent.string, p.stem, p.suffix, p.string, p.parts, type(p.parent), type(p.parts)]`)
 			want := "[" + strings.Join([]string{lit(c.name), lit(c.parent), lit(c.stem), lit(c.suffix), lit(c.path), c.parts, `"fs.path"`, `"list"`}, ", ") + "]"
 			if msg != "" || got != want {
 				t.Fatalf("got %s (%s)\nwant %s", got, msg, want)
@@ -144,7 +145,7 @@ func TestProperties(t *testing.T) {
 		})
 	}
 	t.Run("parent chain", func(t *testing.T) {
-		got, _ := eval(t, nil, "", `path("/var/log/syslog").parent.parent`)
+		got, _, _ := kit.Eval(t, nil, "", `path("/var/log/syslog").parent.parent`)
 		if got != `path("/var")` {
 			t.Fatal(got)
 		}
@@ -164,83 +165,83 @@ func TestPureMethods(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCases(t, nil, []evalCase{
+	kit.RunCases(t, nil, []kitetest.Case{
 		// join
-		{expr: `path("/etc").join("nginx", "nginx.conf")`, want: `path("/etc/nginx/nginx.conf")`},
-		{expr: `path("a//b/").join()`, want: `path("a/b")`},
-		{expr: `path("a").join("/b", "c/")`, want: `path("a/b/c")`},
-		{expr: `path("a").join(path("b"))`, err: "fs.path.join: expected string arguments, got fs.path"},
-		{expr: `path("a").join("b", 1)`, err: "fs.path.join: expected string arguments, got int"},
-		{expr: `path("a").join(x="b")`, err: "fs.path.join: unknown keyword argument: x"},
-		{expr: `path("a").try_join("b")`, want: `Result(ok=True, value=path("a/b"))`},
-		{expr: `path("a").try_join(1)`, want: `Result(ok=False, error="fs.path.join: expected string arguments, got int")`},
+		{Expr: `path("/etc").join("nginx", "nginx.conf")`, Want: `path("/etc/nginx/nginx.conf")`},
+		{Expr: `path("a//b/").join()`, Want: `path("a/b")`},
+		{Expr: `path("a").join("/b", "c/")`, Want: `path("a/b/c")`},
+		{Expr: `path("a").join(path("b"))`, Err: "fs.path.join: expected string arguments, got fs.path"},
+		{Expr: `path("a").join("b", 1)`, Err: "fs.path.join: expected string arguments, got int"},
+		{Expr: `path("a").join(x="b")`, Err: "fs.path.join: unknown keyword argument: x"},
+		{Expr: `path("a").try_join("b")`, Want: `Result(ok=True, value=path("a/b"))`},
+		{Expr: `path("a").try_join(1)`, Want: `Result(ok=False, error="fs.path.join: expected string arguments, got int")`},
 		// with_name
-		{expr: `path("/var/log/syslog").with_name("messages")`, want: `path("/var/log/messages")`},
-		{expr: `path("x").with_name("y")`, want: `path("y")`},
-		{expr: `path("x").with_name(name="y")`, want: `path("y")`},
-		{expr: `path("x").with_name()`, err: "fs.path.with_name: missing required argument: name"},
-		{expr: `path("x").with_name("a", "b")`, err: "fs.path.with_name: unexpected positional argument at index 1"},
-		{expr: `path("x").with_name(n="a")`, err: "fs.path.with_name: unknown keyword argument: n"},
-		{expr: `path("x").with_name(None)`, err: "fs.path.with_name: for parameter name: got NoneType, want string"},
+		{Expr: `path("/var/log/syslog").with_name("messages")`, Want: `path("/var/log/messages")`},
+		{Expr: `path("x").with_name("y")`, Want: `path("y")`},
+		{Expr: `path("x").with_name(name="y")`, Want: `path("y")`},
+		{Expr: `path("x").with_name()`, Err: "fs.path.with_name: missing required argument: name"},
+		{Expr: `path("x").with_name("a", "b")`, Err: "fs.path.with_name: unexpected positional argument at index 1"},
+		{Expr: `path("x").with_name(n="a")`, Err: "fs.path.with_name: unknown keyword argument: n"},
+		{Expr: `path("x").with_name(None)`, Err: "fs.path.with_name: for parameter name: got NoneType, want string"},
 		// with_suffix
-		{expr: `path("/a/app.log").with_suffix(".txt")`, want: `path("/a/app.txt")`},
-		{expr: `path("/a/b.tar.gz").with_suffix(".zip")`, want: `path("/a/b.tar.zip")`},
-		{expr: `path("/a/b").with_suffix(".txt")`, want: `path("/a/b.txt")`},
-		{expr: `path("/a/b.txt").with_suffix("")`, want: `path("/a/b")`},
-		{expr: `path("b").with_suffix(b".x")`, err: "fs.path.with_suffix: for parameter suffix: got bytes, want string"},
+		{Expr: `path("/a/app.log").with_suffix(".txt")`, Want: `path("/a/app.txt")`},
+		{Expr: `path("/a/b.tar.gz").with_suffix(".zip")`, Want: `path("/a/b.tar.zip")`},
+		{Expr: `path("/a/b").with_suffix(".txt")`, Want: `path("/a/b.txt")`},
+		{Expr: `path("/a/b.txt").with_suffix("")`, Want: `path("/a/b")`},
+		{Expr: `path("b").with_suffix(b".x")`, Err: "fs.path.with_suffix: for parameter suffix: got bytes, want string"},
 		// resolve
-		{expr: `path("/var/log").resolve()`, want: `path("/var/log")`},
-		{expr: `path("/var//log/../x").resolve()`, want: `path("/var/x")`},
-		{expr: `path(".").resolve()`, want: "path(" + lit(cwd) + ")"},
-		{expr: `path("rel/x").resolve()`, want: "path(" + lit(filepath.Join(cwd, "rel/x")) + ")"},
-		{name: "resolve ignores args", expr: `path("/a").resolve(1, x=2)`, want: `path("/a")`},
+		{Expr: `path("/var/log").resolve()`, Want: `path("/var/log")`},
+		{Expr: `path("/var//log/../x").resolve()`, Want: `path("/var/x")`},
+		{Expr: `path(".").resolve()`, Want: "path(" + lit(cwd) + ")"},
+		{Expr: `path("rel/x").resolve()`, Want: "path(" + lit(filepath.Join(cwd, "rel/x")) + ")"},
+		{Name: "resolve ignores args", Expr: `path("/a").resolve(1, x=2)`, Want: `path("/a")`},
 		// clean
-		{expr: `path("/var//log/../log/syslog").clean()`, want: `path("/var/log/syslog")`},
-		{expr: `path("a//b/../c").clean()`, want: `path("a/c")`},
-		{expr: `path("").clean()`, want: `path(".")`},
-		{name: "clean ignores args", expr: `path("a/").clean("x")`, want: `path("a")`},
+		{Expr: `path("/var//log/../log/syslog").clean()`, Want: `path("/var/log/syslog")`},
+		{Expr: `path("a//b/../c").clean()`, Want: `path("a/c")`},
+		{Expr: `path("").clean()`, Want: `path(".")`},
+		{Name: "clean ignores args", Expr: `path("a/").clean("x")`, Want: `path("a")`},
 		// is_absolute
-		{expr: `path("/a").is_absolute()`, want: "True"},
-		{expr: `path("a").is_absolute()`, want: "False"},
-		{expr: `path("").is_absolute(1)`, want: "False"},
+		{Expr: `path("/a").is_absolute()`, Want: "True"},
+		{Expr: `path("a").is_absolute()`, Want: "False"},
+		{Expr: `path("").is_absolute(1)`, Want: "False"},
 		// is_relative_to
-		{expr: `path("/var/log/x").is_relative_to("/var")`, want: "True"},
-		{expr: `path("/var/log/x").is_relative_to("/etc")`, want: "False"},
-		{expr: `path("/var").is_relative_to("/var")`, want: "True"},
-		{expr: `path("/var/x").is_relative_to("var")`, want: "False"},
-		{expr: `path("var/x").is_relative_to("/var")`, want: "False"},
-		{name: "dot-dot prefixed name is inside", expr: `path("/a/..b").is_relative_to("/a")`, want: "True"},
-		{expr: `path("/a/b").is_relative_to(path("/a"))`, want: "True"},
-		{expr: `path("/a").is_relative_to(1)`, err: "fs.path.is_relative_to: for parameter other: got int, want string or fs.path"},
-		{expr: `path("/a").is_relative_to()`, err: "fs.path.is_relative_to: missing required argument: other"},
+		{Expr: `path("/var/log/x").is_relative_to("/var")`, Want: "True"},
+		{Expr: `path("/var/log/x").is_relative_to("/etc")`, Want: "False"},
+		{Expr: `path("/var").is_relative_to("/var")`, Want: "True"},
+		{Expr: `path("/var/x").is_relative_to("var")`, Want: "False"},
+		{Expr: `path("var/x").is_relative_to("/var")`, Want: "False"},
+		{Name: "dot-dot prefixed name is inside", Expr: `path("/a/..b").is_relative_to("/a")`, Want: "True"},
+		{Expr: `path("/a/b").is_relative_to(path("/a"))`, Want: "True"},
+		{Expr: `path("/a").is_relative_to(1)`, Err: "fs.path.is_relative_to: for parameter other: got int, want string or fs.path"},
+		{Expr: `path("/a").is_relative_to()`, Err: "fs.path.is_relative_to: missing required argument: other"},
 		// relative_to
-		{expr: `path("/var/log/syslog").relative_to("/var")`, want: `path("log/syslog")`},
-		{expr: `path("/var").relative_to("/var")`, want: `path(".")`},
-		{expr: `path("/var/log").relative_to("/etc")`, err: `fs.path.relative_to: "/var/log" is not relative to "/etc"`},
-		{expr: `path("/var/log").relative_to("etc")`, err: `fs.path.relative_to: Rel: can't make /var/log relative to etc`},
-		{expr: `path("/var/log").try_relative_to("/etc").error`, want: `fs.path.relative_to: "/var/log" is not relative to "/etc"`},
+		{Expr: `path("/var/log/syslog").relative_to("/var")`, Want: `path("log/syslog")`},
+		{Expr: `path("/var").relative_to("/var")`, Want: `path(".")`},
+		{Expr: `path("/var/log").relative_to("/etc")`, Err: `fs.path.relative_to: "/var/log" is not relative to "/etc"`},
+		{Expr: `path("/var/log").relative_to("etc")`, Err: `fs.path.relative_to: Rel: can't make /var/log relative to etc`},
+		{Expr: `path("/var/log").try_relative_to("/etc").error`, Want: `fs.path.relative_to: "/var/log" is not relative to "/etc"`},
 		// match
-		{expr: `path("file.txt").match("*.txt")`, want: "True"},
-		{expr: `path("file.txt").match("*.log")`, want: "False"},
-		{expr: `path("/x/file.txt").match("x/*.txt")`, want: "False"},
-		{expr: `path("/x/file.txt").match("*.txt")`, want: "True"},
-		{expr: `path("File.TXT").match("*.txt")`, want: "False"},
-		{expr: `path("a").match("[")`, err: "syntax error in pattern"},
-		{expr: `path("a").try_match("[").error`, want: "syntax error in pattern"},
-		{expr: `path("a").match()`, err: "fs.path.match: missing required argument: pattern"},
+		{Expr: `path("file.txt").match("*.txt")`, Want: "True"},
+		{Expr: `path("file.txt").match("*.log")`, Want: "False"},
+		{Expr: `path("/x/file.txt").match("x/*.txt")`, Want: "False"},
+		{Expr: `path("/x/file.txt").match("*.txt")`, Want: "True"},
+		{Expr: `path("File.TXT").match("*.txt")`, Want: "False"},
+		{Expr: `path("a").match("[")`, Err: "syntax error in pattern"},
+		{Expr: `path("a").try_match("[").error`, Want: "syntax error in pattern"},
+		{Expr: `path("a").match()`, Err: "fs.path.match: missing required argument: pattern"},
 		// expanduser
-		{expr: `path("~").expanduser()`, want: "path(" + lit(home) + ")"},
-		{expr: `path("~/Documents").expanduser()`, want: "path(" + lit(filepath.Join(home, "Documents")) + ")"},
-		{expr: `path("~` + me.Username + `/x").expanduser()`, want: "path(" + lit(filepath.Join(me.HomeDir, "x")) + ")"},
-		{expr: `path("~` + me.Username + `").expanduser()`, want: "path(" + lit(me.HomeDir) + ")"},
-		{expr: `path("/a/~").expanduser()`, want: `path("/a/~")`},
-		{expr: `path("~kite_no_such_user/x").expanduser()`, err: "fs.path.expanduser: user: unknown user kite_no_such_user"},
-		{expr: `path("~kite_no_such_user").try_expanduser().ok`, want: "False"},
-		{name: "expanduser ignores args", expr: `path("x").expanduser(1)`, want: `path("x")`},
+		{Expr: `path("~").expanduser()`, Want: "path(" + lit(home) + ")"},
+		{Expr: `path("~/Documents").expanduser()`, Want: "path(" + lit(filepath.Join(home, "Documents")) + ")"},
+		{Expr: `path("~` + me.Username + `/x").expanduser()`, Want: "path(" + lit(filepath.Join(me.HomeDir, "x")) + ")"},
+		{Expr: `path("~` + me.Username + `").expanduser()`, Want: "path(" + lit(me.HomeDir) + ")"},
+		{Expr: `path("/a/~").expanduser()`, Want: `path("/a/~")`},
+		{Expr: `path("~kite_no_such_user/x").expanduser()`, Err: "fs.path.expanduser: user: unknown user kite_no_such_user"},
+		{Expr: `path("~kite_no_such_user").try_expanduser().ok`, Want: "False"},
+		{Name: "expanduser ignores args", Expr: `path("x").expanduser(1)`, Want: `path("x")`},
 	})
 	t.Run("expanduser uses HOME", func(t *testing.T) {
 		t.Setenv("HOME", "/kite/home")
-		got, msg := eval(t, nil, "", `path("~/a").expanduser()`)
+		got, msg, _ := kit.Eval(t, nil, "", `path("~/a").expanduser()`)
 		if msg != "" || got != `path("/kite/home/a")` {
 			t.Fatal(got, msg)
 		}

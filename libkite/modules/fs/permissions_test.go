@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 )
 
 // gated is one disk-touching call: the permission it must ask for.
@@ -83,15 +84,15 @@ func TestGatedCallsCoverEveryIOMethod(t *testing.T) {
 // TestDenyAll: every disk-touching call asks first and, denied, changes
 // nothing; its try_ form reports the same denial.
 func TestDenyAll(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	tree(t, dir)
-	before := snapshot(t, dir)
+	before := kitetest.Snapshot(t, dir)
 	cfg := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
 	pre := "D = " + lit(dir)
 	for _, g := range gatedCalls {
 		t.Run(g.expr, func(t *testing.T) {
 			want := denial(dir, g)
-			_, msg := eval(t, cfg, pre, g.expr)
+			_, msg, _ := kit.Eval(t, cfg, pre, g.expr)
 			if !strings.HasPrefix(msg, want+"no matching allow rule") {
 				t.Fatalf("error = %q\nwant prefix %q", msg, want)
 			}
@@ -99,29 +100,27 @@ func TestDenyAll(t *testing.T) {
 				return // a global: no try_ form
 			}
 			tryExpr := strings.Replace(g.expr, ").", ").try_", 1)
-			got, msg := eval(t, cfg, pre+"\nr = "+tryExpr, "[r.ok, r.value, r.error.startswith("+lit(want)+")]")
+			got, msg, _ := kit.Eval(t, cfg, pre+"\nr = "+tryExpr, "[r.ok, r.value, r.error.startswith("+lit(want)+")]")
 			if msg != "" || got != "[False, None, True]" {
 				t.Fatalf("%s = %s (%s)", tryExpr, got, msg)
 			}
 		})
 	}
 	t.Run("ungated calls still work", func(t *testing.T) {
-		got, msg := eval(t, cfg, "", `[path("/a/b.txt").stem, path("a").join("b").string, path("~x").try_expanduser().ok, path("a").resolve().is_absolute()]`)
+		got, msg, _ := kit.Eval(t, cfg, "", `[path("/a/b.txt").stem, path("a").join("b").string, path("~x").try_expanduser().ok, path("a").resolve().is_absolute()]`)
 		if msg != "" || got != `["b", "a/b", False, True]` {
 			t.Fatal(got, msg)
 		}
 	})
-	if after := snapshot(t, dir); after != before {
-		t.Fatalf("denied calls changed the disk:\nbefore\n%s\nafter\n%s", before, after)
-	}
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, dir))
 }
 
 // TestDryRun: mutating calls return what they would after their check and
 // leave the disk alone; reads still read.
 func TestDryRun(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	tree(t, dir)
-	before := snapshot(t, dir)
+	before := kitetest.Snapshot(t, dir)
 	cfg := &libkite.Config{DryRun: true}
 	pre := "D = " + lit(dir)
 	for _, g := range gatedCalls {
@@ -129,17 +128,17 @@ func TestDryRun(t *testing.T) {
 			continue
 		}
 		t.Run(g.expr, func(t *testing.T) {
-			got, msg := eval(t, cfg, pre, g.expr)
+			got, msg, _ := kit.Eval(t, cfg, pre, g.expr)
 			if want := strings.ReplaceAll(g.dryValue, "$D", dir); msg != "" || got != want {
 				t.Fatalf("= %s (%s), want %s", got, msg, want)
 			}
 		})
 	}
-	runCases(t, cfg, []evalCase{
-		{name: "reads still read", pre: pre, expr: `[read_text(D + "/a.txt"), path(D + "/link").is_symlink(), len(path(D).listdir())]`, want: `["hello", True, 9]`},
-		{name: "errors a real run would hit are skipped", pre: pre, expr: `[path(D + "/nope/x").write_text("x"), path(D + "/sub").remove(), path(D + "/nope").rename("x").string]`, want: `[None, None, "x"]`},
-		{name: "argument errors still raise", pre: pre, expr: `path(D + "/a.txt").write_bytes(1)`, err: "fs.path.write_bytes: content must be bytes or string, got int"},
-		{name: "try_ in dry run", pre: pre, expr: `path(D + "/x").try_touch()`, want: "Result(ok=True, value=None)"},
+	kit.RunCases(t, cfg, []kitetest.Case{
+		{Name: "reads still read", Pre: pre, Expr: `[read_text(D + "/a.txt"), path(D + "/link").is_symlink(), len(path(D).listdir())]`, Want: `["hello", True, 9]`},
+		{Name: "errors a real run would hit are skipped", Pre: pre, Expr: `[path(D + "/nope/x").write_text("x"), path(D + "/sub").remove(), path(D + "/nope").rename("x").string]`, Want: `[None, None, "x"]`},
+		{Name: "argument errors still raise", Pre: pre, Expr: `path(D + "/a.txt").write_bytes(1)`, Err: "fs.path.write_bytes: content must be bytes or string, got int"},
+		{Name: "try_ in dry run", Pre: pre, Expr: `path(D + "/x").try_touch()`, Want: "Result(ok=True, value=None)"},
 	})
 	t.Run("permission checked before simulating", func(t *testing.T) {
 		cfg := &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()}
@@ -147,36 +146,31 @@ func TestDryRun(t *testing.T) {
 			if !g.mutates {
 				continue
 			}
-			if _, msg := eval(t, cfg, pre, g.expr); !strings.HasPrefix(msg, denial(dir, g)) {
+			if _, msg, _ := kit.Eval(t, cfg, pre, g.expr); !strings.HasPrefix(msg, denial(dir, g)) {
 				t.Errorf("%s: error = %q", g.expr, msg)
 			}
 		}
 	})
-	if after := snapshot(t, dir); after != before {
-		t.Fatalf("dry run changed the disk:\nbefore\n%s\nafter\n%s", before, after)
-	}
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, dir))
 }
 
 // TestTargetsChecked: copy/move check both ends; rename and hardlink_to
 // (kite) check the target too.
 func TestTargetsChecked(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	tree(t, dir)
-	other := tempDir(t)
+	other := kitetest.TempDir(t)
 	cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{
 		"fs.read(" + dir + "/**)", "fs.write(" + dir + "/**)", "fs.delete(" + dir + "/**)",
 	}}}
 	pre := "D = " + lit(dir) + "\nO = " + lit(other)
-	deny := func(cat, fn, res string) string {
-		return `permission denied: fs.` + cat + ` ` + fn + `("` + res + `") - no matching allow rule`
-	}
-	runCases(t, cfg, []evalCase{
-		{pre: pre, expr: `path(D + "/a.txt").copy_to(O + "/x")`, err: deny("write", "copy", other+"/x"), errSub: true},
-		{pre: pre, expr: `path(O + "/x").copy_to(D + "/x")`, err: deny("write", "copy", other+"/x"), errSub: true},
-		{pre: pre, expr: `path(D + "/a.txt").move_to(O + "/x")`, err: deny("write", "move", other+"/x"), errSub: true},
-		{pre: pre, expr: `path(D + "/a.txt").rename(O + "/x")`, err: deny("write", "rename", other+"/x"), errSub: true},
-		{pre: pre, expr: `path(D + "/h").hardlink_to(O + "/x")`, err: deny("write", "hardlink", other+"/x"), errSub: true},
-		{pre: pre, expr: `path(D + "/a.txt").copy_to(D + "/x").name`, want: "x"},
+	kit.RunCases(t, cfg, []kitetest.Case{
+		{Pre: pre, Expr: `path(D + "/a.txt").copy_to(O + "/x")`, Err: kitetest.Denied("fs.write", "copy", other+"/x"), ErrContains: true},
+		{Pre: pre, Expr: `path(O + "/x").copy_to(D + "/x")`, Err: kitetest.Denied("fs.write", "copy", other+"/x"), ErrContains: true},
+		{Pre: pre, Expr: `path(D + "/a.txt").move_to(O + "/x")`, Err: kitetest.Denied("fs.write", "move", other+"/x"), ErrContains: true},
+		{Pre: pre, Expr: `path(D + "/a.txt").rename(O + "/x")`, Err: kitetest.Denied("fs.write", "rename", other+"/x"), ErrContains: true},
+		{Pre: pre, Expr: `path(D + "/h").hardlink_to(O + "/x")`, Err: kitetest.Denied("fs.write", "hardlink", other+"/x"), ErrContains: true},
+		{Pre: pre, Expr: `path(D + "/a.txt").copy_to(D + "/x").name`, Want: "x"},
 	})
 	if entries, _ := os.ReadDir(other); len(entries) != 0 {
 		t.Fatalf("denied calls wrote into %s: %v", other, entries)
@@ -187,80 +181,77 @@ func TestTargetsChecked(t *testing.T) {
 // nor symlinks, nor relative paths reach outside it; calls on a link
 // itself inside the directory are allowed and never touch its target.
 func TestCanonicalisation(t *testing.T) {
-	root := tempDir(t)
+	root := kitetest.TempDir(t)
 	allowed, outside := filepath.Join(root, "allowed"), filepath.Join(root, "outside")
-	writeFile(t, filepath.Join(allowed, "file"), "mine")
-	writeFile(t, filepath.Join(outside, "secret"), "secret")
-	symlink(t, "../outside", filepath.Join(allowed, "out"))
-	symlink(t, "../outside/secret", filepath.Join(allowed, "secretlink"))
-	symlink(t, "../outside/new", filepath.Join(allowed, "dangling"))
+	kitetest.WriteFile(t, filepath.Join(allowed, "file"), "mine")
+	kitetest.WriteFile(t, filepath.Join(outside, "secret"), "secret")
+	kitetest.Symlink(t, "../outside", filepath.Join(allowed, "out"))
+	kitetest.Symlink(t, "../outside/secret", filepath.Join(allowed, "secretlink"))
+	kitetest.Symlink(t, "../outside/new", filepath.Join(allowed, "dangling"))
 	cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{
 		"fs.read(" + allowed + ")", "fs.read(" + allowed + "/**)", "fs.write(" + allowed + "/**)", "fs.delete(" + allowed + "/**)",
 	}}}
 	A := "A = " + lit(allowed)
-	deny := func(cat, fn, res string) string {
-		return `permission denied: fs.` + cat + ` ` + fn + `("` + res + `") - no matching allow rule`
-	}
 	secret := filepath.Join(outside, "secret")
-	runCases(t, cfg, []evalCase{
-		{name: "inside", pre: A, expr: `path(A + "/file").read_text()`, want: "mine"},
-		{name: "dot-dot", pre: A, expr: `path(A + "/../outside/secret").read_text()`, err: deny("read", "read_file", secret), errSub: true},
-		{name: "dot-dot global", pre: A, expr: `read_text(A + "/sub/../../outside/secret")`, err: deny("read", "read_file", secret), errSub: true},
-		{name: "file symlink", pre: A, expr: `path(A + "/secretlink").read_bytes()`, err: deny("read", "read_bytes", secret), errSub: true},
-		{name: "dir symlink", pre: A, expr: `read_text(A + "/out/secret")`, err: deny("read", "read_file", secret), errSub: true},
-		{name: "exists through a link", pre: A, expr: `exists(A + "/secretlink")`, err: deny("read", "exists", secret), errSub: true},
-		{name: "stat through a link", pre: A, expr: `path(A + "/secretlink").stat()`, err: deny("read", "file_stat", secret), errSub: true},
-		{name: "listdir through a link", pre: A, expr: `path(A + "/out").listdir()`, err: deny("read", "listdir", outside), errSub: true},
-		{name: "walk through a link", pre: A, expr: `path(A + "/out/").walk()`, errSub: true, err: deny("read", "walk", outside)},
-		{name: "walk of the link itself", pre: A, expr: `path(A + "/out").walk()`, want: "[]"},
-		{name: "glob pattern through a link", pre: A, expr: `path(A).glob("out/*")`, err: deny("read", "glob", outside+"/*"), errSub: true},
-		{name: "glob pattern with dot-dot", pre: A, expr: `path(A).glob("../outside/*")`, err: deny("read", "glob", outside+"/*"), errSub: true},
-		{name: "global glob through a link", pre: A, expr: `glob(A + "/out/*")`, err: deny("read", "glob", outside+"/*"), errSub: true},
-		{name: "glob inside", pre: A, expr: `[p.name for p in path(A).glob("*")]`, want: `["dangling", "file", "out", "secretlink"]`},
-		{name: "write through a link", pre: A, expr: `path(A + "/secretlink").write_text("x")`, err: deny("write", "write", secret), errSub: true},
-		{name: "append through a dir link", pre: A, expr: `path(A + "/out/secret").append_text("x")`, err: deny("write", "write", secret), errSub: true},
-		{name: "chmod through a link", pre: A, expr: `path(A + "/secretlink").chmod(0o777)`, err: deny("write", "chmod", secret), errSub: true},
-		{name: "truncate through a link", pre: A, expr: `path(A + "/secretlink").truncate(0)`, err: deny("write", "truncate", secret), errSub: true},
-		{name: "mkdir through a link", pre: A, expr: `path(A + "/out/new").mkdir()`, err: deny("write", "mkdir", outside+"/new"), errSub: true},
-		{name: "remove through a dir link", pre: A, expr: `path(A + "/out/secret").remove()`, err: deny("delete", "remove", secret), errSub: true},
-		{name: "copy from a link", pre: A, expr: `path(A + "/secretlink").copy_to(A + "/stolen")`, err: deny("write", "copy", secret), errSub: true},
-		{name: "hardlink to a link's target", pre: A, expr: `path(A + "/h").hardlink_to(A + "/secretlink")`, err: deny("write", "hardlink", secret), errSub: true},
-		{name: "rename out through a link", pre: A, expr: `path(A + "/file").rename(A + "/out/stolen")`, err: deny("write", "rename", outside+"/stolen"), errSub: true},
+	kit.RunCases(t, cfg, []kitetest.Case{
+		{Name: "inside", Pre: A, Expr: `path(A + "/file").read_text()`, Want: "mine"},
+		{Name: "dot-dot", Pre: A, Expr: `path(A + "/../outside/secret").read_text()`, Err: kitetest.Denied("fs.read", "read_file", secret), ErrContains: true},
+		{Name: "dot-dot global", Pre: A, Expr: `read_text(A + "/sub/../../outside/secret")`, Err: kitetest.Denied("fs.read", "read_file", secret), ErrContains: true},
+		{Name: "file symlink", Pre: A, Expr: `path(A + "/secretlink").read_bytes()`, Err: kitetest.Denied("fs.read", "read_bytes", secret), ErrContains: true},
+		{Name: "dir symlink", Pre: A, Expr: `read_text(A + "/out/secret")`, Err: kitetest.Denied("fs.read", "read_file", secret), ErrContains: true},
+		{Name: "exists through a link", Pre: A, Expr: `exists(A + "/secretlink")`, Err: kitetest.Denied("fs.read", "exists", secret), ErrContains: true},
+		{Name: "stat through a link", Pre: A, Expr: `path(A + "/secretlink").stat()`, Err: kitetest.Denied("fs.read", "file_stat", secret), ErrContains: true},
+		{Name: "listdir through a link", Pre: A, Expr: `path(A + "/out").listdir()`, Err: kitetest.Denied("fs.read", "listdir", outside), ErrContains: true},
+		{Name: "walk through a link", Pre: A, Expr: `path(A + "/out/").walk()`, ErrContains: true, Err: kitetest.Denied("fs.read", "walk", outside)},
+		{Name: "walk of the link itself", Pre: A, Expr: `path(A + "/out").walk()`, Want: "[]"},
+		{Name: "glob pattern through a link", Pre: A, Expr: `path(A).glob("out/*")`, Err: kitetest.Denied("fs.read", "glob", outside+"/*"), ErrContains: true},
+		{Name: "glob pattern with dot-dot", Pre: A, Expr: `path(A).glob("../outside/*")`, Err: kitetest.Denied("fs.read", "glob", outside+"/*"), ErrContains: true},
+		{Name: "global glob through a link", Pre: A, Expr: `glob(A + "/out/*")`, Err: kitetest.Denied("fs.read", "glob", outside+"/*"), ErrContains: true},
+		{Name: "glob inside", Pre: A, Expr: `[p.name for p in path(A).glob("*")]`, Want: `["dangling", "file", "out", "secretlink"]`},
+		{Name: "write through a link", Pre: A, Expr: `path(A + "/secretlink").write_text("x")`, Err: kitetest.Denied("fs.write", "write", secret), ErrContains: true},
+		{Name: "append through a dir link", Pre: A, Expr: `path(A + "/out/secret").append_text("x")`, Err: kitetest.Denied("fs.write", "write", secret), ErrContains: true},
+		{Name: "chmod through a link", Pre: A, Expr: `path(A + "/secretlink").chmod(0o777)`, Err: kitetest.Denied("fs.write", "chmod", secret), ErrContains: true},
+		{Name: "truncate through a link", Pre: A, Expr: `path(A + "/secretlink").truncate(0)`, Err: kitetest.Denied("fs.write", "truncate", secret), ErrContains: true},
+		{Name: "mkdir through a link", Pre: A, Expr: `path(A + "/out/new").mkdir()`, Err: kitetest.Denied("fs.write", "mkdir", outside+"/new"), ErrContains: true},
+		{Name: "remove through a dir link", Pre: A, Expr: `path(A + "/out/secret").remove()`, Err: kitetest.Denied("fs.delete", "remove", secret), ErrContains: true},
+		{Name: "copy from a link", Pre: A, Expr: `path(A + "/secretlink").copy_to(A + "/stolen")`, Err: kitetest.Denied("fs.write", "copy", secret), ErrContains: true},
+		{Name: "hardlink to a link's target", Pre: A, Expr: `path(A + "/h").hardlink_to(A + "/secretlink")`, Err: kitetest.Denied("fs.write", "hardlink", secret), ErrContains: true},
+		{Name: "rename out through a link", Pre: A, Expr: `path(A + "/file").rename(A + "/out/stolen")`, Err: kitetest.Denied("fs.write", "rename", outside+"/stolen"), ErrContains: true},
 		// the link itself lives inside: allowed, target untouched
-		{name: "is_symlink of the link", pre: A, expr: `path(A + "/secretlink").is_symlink()`, want: "True"},
-		{name: "readlink of the link", pre: A, expr: `path(A + "/secretlink").readlink()`, want: `path("../outside/secret")`},
-		{name: "walk lists links as files", pre: A, expr: `path(A).walk()`, want: `[(path("` + allowed + `"), [], ["dangling", "file", "out", "secretlink"])]`},
-		{name: "writes through a dangling link are refused", pre: A, expr: `[path(A + "/dangling").try_write_text("x").error, path(A + "/dangling").try_append_text("x").error, path(A + "/dangling").try_touch().error, path(A + "/file").try_copy_to(A + "/dangling").error]`,
-			want: `["open ` + allowed + `/dangling: too many levels of symbolic links", "open ` + allowed + `/dangling: too many levels of symbolic links", "chtimes ` + allowed + `/dangling: no such file or directory", "open ` + allowed + `/dangling: too many levels of symbolic links"]`},
+		{Name: "is_symlink of the link", Pre: A, Expr: `path(A + "/secretlink").is_symlink()`, Want: "True"},
+		{Name: "readlink of the link", Pre: A, Expr: `path(A + "/secretlink").readlink()`, Want: `path("../outside/secret")`},
+		{Name: "walk lists links as files", Pre: A, Expr: `path(A).walk()`, Want: `[(path("` + allowed + `"), [], ["dangling", "file", "out", "secretlink"])]`},
+		{Name: "writes through a dangling link are refused", Pre: A, Expr: `[path(A + "/dangling").try_write_text("x").error, path(A + "/dangling").try_append_text("x").error, path(A + "/dangling").try_touch().error, path(A + "/file").try_copy_to(A + "/dangling").error]`,
+			Want: `["open ` + allowed + `/dangling: too many levels of symbolic links", "open ` + allowed + `/dangling: too many levels of symbolic links", "chtimes ` + allowed + `/dangling: no such file or directory", "open ` + allowed + `/dangling: too many levels of symbolic links"]`},
 	})
 
 	t.Run("relative paths", func(t *testing.T) {
 		t.Chdir(allowed)
-		runCases(t, cfg, []evalCase{
-			{expr: `read_text("file")`, want: "mine"},
-			{expr: `read_text("../outside/secret")`, err: deny("read", "read_file", secret), errSub: true},
-			{expr: `path("secretlink").read_text()`, err: deny("read", "read_file", secret), errSub: true},
-			{expr: `glob("../outside/*")`, err: deny("read", "glob", outside+"/*"), errSub: true},
+		kit.RunCases(t, cfg, []kitetest.Case{
+			{Expr: `read_text("file")`, Want: "mine"},
+			{Expr: `read_text("../outside/secret")`, Err: kitetest.Denied("fs.read", "read_file", secret), ErrContains: true},
+			{Expr: `path("secretlink").read_text()`, Err: kitetest.Denied("fs.read", "read_file", secret), ErrContains: true},
+			{Expr: `glob("../outside/*")`, Err: kitetest.Denied("fs.read", "glob", outside+"/*"), ErrContains: true},
 		})
 	})
 
 	t.Run("deny rule", func(t *testing.T) {
 		cfg := &libkite.Config{Permissions: libkite.AllowPermissions("fs.read(" + outside + "/**)")}
-		runCases(t, cfg, []evalCase{
-			{pre: A, expr: `path(A + "/secretlink").read_text()`, err: `permission denied: fs.read read_file("` + secret + `") - blocked by deny rule: fs.read(` + outside + `/**)`},
-			{pre: A, expr: `path(A + "/file").read_text()`, want: "mine"},
+		kit.RunCases(t, cfg, []kitetest.Case{
+			{Pre: A, Expr: `path(A + "/secretlink").read_text()`, Err: `permission denied: fs.read read_file("` + secret + `") - blocked by deny rule: fs.read(` + outside + `/**)`},
+			{Pre: A, Expr: `path(A + "/file").read_text()`, Want: "mine"},
 		})
 	})
 
 	// the link-level mutations run last: they change the fixture
-	runCases(t, cfg, []evalCase{
-		{name: "rename the link", pre: A, expr: `path(A + "/secretlink").rename(A + "/renamed").readlink()`, want: `path("../outside/secret")`},
-		{name: "remove the link", pre: A, expr: `[path(A + "/renamed").remove(), path(A + "/renamed").is_symlink()]`, want: "[None, False]"},
-		{name: "symlink_to anywhere creates the link only", pre: A + "\nl = path(A + \"/l2\")\nl.symlink_to(" + lit(secret) + ")",
-			expr: `[l.is_symlink(), l.readlink().string == ` + lit(secret) + `, l.try_read_text().error.startswith("permission denied")]`, want: "[True, True, True]"},
-		{name: "remove the new link", pre: A, expr: `path(A + "/l2").remove()`, want: "None"},
+	kit.RunCases(t, cfg, []kitetest.Case{
+		{Name: "rename the link", Pre: A, Expr: `path(A + "/secretlink").rename(A + "/renamed").readlink()`, Want: `path("../outside/secret")`},
+		{Name: "remove the link", Pre: A, Expr: `[path(A + "/renamed").remove(), path(A + "/renamed").is_symlink()]`, Want: "[None, False]"},
+		{Name: "symlink_to anywhere creates the link only", Pre: A + "\nl = path(A + \"/l2\")\nl.symlink_to(" + lit(secret) + ")",
+			Expr: `[l.is_symlink(), l.readlink().string == ` + lit(secret) + `, l.try_read_text().error.startswith("permission denied")]`, Want: "[True, True, True]"},
+		{Name: "remove the new link", Pre: A, Expr: `path(A + "/l2").remove()`, Want: "None"},
 	})
-	if readFile(t, secret) != "secret" {
+	if kitetest.ReadFile(t, secret) != "secret" {
 		t.Fatal("the target was modified")
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 1 {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/project-starkite/starkite/libkite/kitetest"
 )
 
 // benchData is 4 MiB, half random and half text, so compression has
@@ -18,9 +20,9 @@ func benchData() string {
 func BenchmarkFileCompress(b *testing.B) {
 	dir := b.TempDir()
 	data := benchData()
-	src := writeFile(b, filepath.Join(dir, "src.bin"), data)
+	src := kitetest.WriteFile(b, filepath.Join(dir, "src.bin"), data)
 	dst := filepath.Join(dir, "src.bin.gz")
-	rt := newRuntime(b, nil)
+	rt := kit.Runtime(b, nil)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := rt.Eval(b.Context(), `gzip.file(`+lit(dst)+`).compress(`+lit(src)+`)`); err != nil {
@@ -32,10 +34,10 @@ func BenchmarkFileCompress(b *testing.B) {
 func BenchmarkFileDecompress(b *testing.B) {
 	dir := b.TempDir()
 	data := benchData()
-	src := writeFile(b, filepath.Join(dir, "src.bin"), data)
+	src := kitetest.WriteFile(b, filepath.Join(dir, "src.bin"), data)
 	gz := filepath.Join(dir, "src.bin.gz")
 	out := filepath.Join(dir, "out.bin")
-	rt := newRuntime(b, nil)
+	rt := kit.Runtime(b, nil)
 	if _, err := rt.Eval(b.Context(), `gzip.file(`+lit(gz)+`).compress(`+lit(src)+`)`); err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func BenchmarkFileDecompress(b *testing.B) {
 }
 
 func BenchmarkSourceCompress(b *testing.B) {
-	rt := newRuntime(b, nil)
+	rt := kit.Runtime(b, nil)
 	if err := rt.Execute(b.Context(), `data = "kite gzip benchmark line\n" * 40000`); err != nil {
 		b.Fatal(err)
 	}

@@ -28,25 +28,25 @@ const (
 )
 
 func TestFactories(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `hash.text("hello").data`, want: `b"hello"`},
-		{expr: `hash.text(s="hi").data`, want: `b"hi"`},
-		{expr: `hash.text(b"x")`, err: `hash.text: for parameter s: got bytes, want string`},
-		{expr: `hash.text(1)`, err: `hash.text: for parameter s: got int, want string`},
-		{expr: `hash.text()`, err: `hash.text: missing required argument: s`},
-		{expr: `hash.text("a", "b")`, err: `hash.text: unexpected positional argument at index 1`},
-		{expr: `hash.bytes("hello").data`, want: `b"hello"`},
-		{expr: `hash.bytes(b"\x00\x01").data`, want: `b"\x00\x01"`},
-		{expr: `hash.bytes(1)`, err: `hash.bytes: argument must be bytes or string, got int`},
-		{expr: `hash.bytes(None)`, err: `hash.bytes: argument must be bytes or string, got NoneType`},
-		{expr: `hash.bytes(data=b"x", other=1)`, err: `hash.bytes: unknown keyword argument: other`},
-		{expr: `hash.file("/x").path`, want: `/x`},
-		{expr: `hash.file(1)`, err: `hash.file: for parameter path: got int, want string`},
-		{expr: `hash.try_text("hello").value.md5()`, want: md5Hello},
-		{expr: `hash.try_bytes(b"hello").value.md5()`, want: md5Hello},
-		{expr: `hash.try_bytes(1)`, want: `Result(ok=False, error="hash.bytes: argument must be bytes or string, got int")`},
-		{expr: `hash.try_file("/no/such").value.path`, want: `/no/such`},
-		{expr: `dir(hash)`, want: `["bytes", "file", "text", "try_bytes", "try_file", "try_text"]`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `hash.text("hello").data`, Want: `b"hello"`},
+		{Expr: `hash.text(s="hi").data`, Want: `b"hi"`},
+		{Expr: `hash.text(b"x")`, Err: `hash.text: for parameter s: got bytes, want string`},
+		{Expr: `hash.text(1)`, Err: `hash.text: for parameter s: got int, want string`},
+		{Expr: `hash.text()`, Err: `hash.text: missing required argument: s`},
+		{Expr: `hash.text("a", "b")`, Err: `hash.text: unexpected positional argument at index 1`},
+		{Expr: `hash.bytes("hello").data`, Want: `b"hello"`},
+		{Expr: `hash.bytes(b"\x00\x01").data`, Want: `b"\x00\x01"`},
+		{Expr: `hash.bytes(1)`, Err: `hash.bytes: argument must be bytes or string, got int`},
+		{Expr: `hash.bytes(None)`, Err: `hash.bytes: argument must be bytes or string, got NoneType`},
+		{Expr: `hash.bytes(data=b"x", other=1)`, Err: `hash.bytes: unknown keyword argument: other`},
+		{Expr: `hash.file("/x").path`, Want: `/x`},
+		{Expr: `hash.file(1)`, Err: `hash.file: for parameter path: got int, want string`},
+		{Expr: `hash.try_text("hello").value.md5()`, Want: md5Hello},
+		{Expr: `hash.try_bytes(b"hello").value.md5()`, Want: md5Hello},
+		{Expr: `hash.try_bytes(1)`, Want: `Result(ok=False, error="hash.bytes: argument must be bytes or string, got int")`},
+		{Expr: `hash.try_file("/no/such").value.path`, Want: `/no/such`},
+		{Expr: `dir(hash)`, Want: `["bytes", "file", "text", "try_bytes", "try_file", "try_text"]`},
 	})
 }
 
@@ -58,41 +58,41 @@ func TestModule(t *testing.T) {
 }
 
 func TestDigests(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `hash.text("hello").md5()`, want: md5Hello},
-		{expr: `hash.text("").md5()`, want: md5Empty},
-		{expr: `hash.text("hello").sha1()`, want: sha1Hello},
-		{expr: `hash.text("hello").sha256()`, want: sha256Hello},
-		{expr: `hash.text("hello").sha512()`, want: sha512Hello},
-		{expr: `hash.text("").sha256()`, want: sha256Empty},
-		{expr: `[len(hash.text("x").md5()), len(hash.text("x").sha1()), len(hash.text("x").sha256()), len(hash.text("x").sha512())]`, want: `[32, 40, 64, 128]`},
-		{expr: `hash.bytes("hello").md5() == hash.text("hello").md5()`, want: `True`},
-		{expr: `len(hash.bytes(b"\x00\x01\x02").md5())`, want: `32`},
-		{expr: `hash.bytes(b"\x00\x01\x02").sha1()`, want: hexOf(sha1.New, "\x00\x01\x02")},
-		{expr: `hash.text("é").sha256()`, want: hexOf(sha256.New, "é")},
-		{expr: `hash.text("a").md5() != hash.text("b").md5()`, want: `True`},
-		{expr: `hash.text("x").md5(1)`, err: `hash.source.md5: takes no arguments`},
-		{expr: `hash.text("x").sha512(k=1)`, err: `hash.source.sha512: takes no arguments`},
-		{expr: `hash.text("hello").try_md5()`, want: `Result(ok=True, value="` + md5Hello + `")`},
-		{expr: `hash.text("hello").try_sha1()`, want: `Result(ok=True, value="` + sha1Hello + `")`},
-		{expr: `hash.text("hello").try_sha256()`, want: `Result(ok=True, value="` + sha256Hello + `")`},
-		{expr: `hash.text("hello").try_sha512()`, want: `Result(ok=True, value="` + sha512Hello + `")`},
-		{expr: `hash.text("x").try_sha1(1)`, want: `Result(ok=False, error="hash.source.sha1: takes no arguments")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `hash.text("hello").md5()`, Want: md5Hello},
+		{Expr: `hash.text("").md5()`, Want: md5Empty},
+		{Expr: `hash.text("hello").sha1()`, Want: sha1Hello},
+		{Expr: `hash.text("hello").sha256()`, Want: sha256Hello},
+		{Expr: `hash.text("hello").sha512()`, Want: sha512Hello},
+		{Expr: `hash.text("").sha256()`, Want: sha256Empty},
+		{Expr: `[len(hash.text("x").md5()), len(hash.text("x").sha1()), len(hash.text("x").sha256()), len(hash.text("x").sha512())]`, Want: `[32, 40, 64, 128]`},
+		{Expr: `hash.bytes("hello").md5() == hash.text("hello").md5()`, Want: `True`},
+		{Expr: `len(hash.bytes(b"\x00\x01\x02").md5())`, Want: `32`},
+		{Expr: `hash.bytes(b"\x00\x01\x02").sha1()`, Want: hexOf(sha1.New, "\x00\x01\x02")},
+		{Expr: `hash.text("é").sha256()`, Want: hexOf(sha256.New, "é")},
+		{Expr: `hash.text("a").md5() != hash.text("b").md5()`, Want: `True`},
+		{Expr: `hash.text("x").md5(1)`, Err: `hash.source.md5: takes no arguments`},
+		{Expr: `hash.text("x").sha512(k=1)`, Err: `hash.source.sha512: takes no arguments`},
+		{Expr: `hash.text("hello").try_md5()`, Want: `Result(ok=True, value="` + md5Hello + `")`},
+		{Expr: `hash.text("hello").try_sha1()`, Want: `Result(ok=True, value="` + sha1Hello + `")`},
+		{Expr: `hash.text("hello").try_sha256()`, Want: `Result(ok=True, value="` + sha256Hello + `")`},
+		{Expr: `hash.text("hello").try_sha512()`, Want: `Result(ok=True, value="` + sha512Hello + `")`},
+		{Expr: `hash.text("x").try_sha1(1)`, Want: `Result(ok=False, error="hash.source.sha1: takes no arguments")`},
 	})
 }
 
 func TestObjects(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `type(hash.text("x")), type(hash.bytes(b"x")), type(hash.file("x"))`, want: `("hash.source", "hash.source", "hash.file")`},
-		{expr: `str(hash.text("hello"))`, want: `hash.source(5 bytes)`},
-		{expr: `str(hash.file("/a b"))`, want: `hash.file("/a b")`},
-		{expr: `bool(hash.text("x")), bool(hash.text("")), bool(hash.file("x")), bool(hash.file(""))`, want: `(True, False, True, False)`},
-		{expr: `{hash.text("x"): 1}`, err: `unhashable type: hash.source`},
-		{expr: `{hash.file("x"): 1}`, err: `unhashable type: hash.file`},
-		{expr: `dir(hash.text("x"))`, want: `["data", "md5", "sha1", "sha256", "sha512", "try_md5", "try_sha1", "try_sha256", "try_sha512"]`},
-		{expr: `dir(hash.file("x"))`, want: `["md5", "path", "sha1", "sha256", "sha512", "try_md5", "try_sha1", "try_sha256", "try_sha512"]`},
-		{expr: `hash.file("x").try_path`, err: `hash.file has no .try_path field or method (did you mean .path?)`},
-		{expr: `hash.text("x").sha3()`, err: `hash.source has no .sha3 field or method (did you mean .sha1?)`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `type(hash.text("x")), type(hash.bytes(b"x")), type(hash.file("x"))`, Want: `("hash.source", "hash.source", "hash.file")`},
+		{Expr: `str(hash.text("hello"))`, Want: `hash.source(5 bytes)`},
+		{Expr: `str(hash.file("/a b"))`, Want: `hash.file("/a b")`},
+		{Expr: `bool(hash.text("x")), bool(hash.text("")), bool(hash.file("x")), bool(hash.file(""))`, Want: `(True, False, True, False)`},
+		{Expr: `{hash.text("x"): 1}`, Err: `unhashable type: hash.source`},
+		{Expr: `{hash.file("x"): 1}`, Err: `unhashable type: hash.file`},
+		{Expr: `dir(hash.text("x"))`, Want: `["data", "md5", "sha1", "sha256", "sha512", "try_md5", "try_sha1", "try_sha256", "try_sha512"]`},
+		{Expr: `dir(hash.file("x"))`, Want: `["md5", "path", "sha1", "sha256", "sha512", "try_md5", "try_sha1", "try_sha256", "try_sha512"]`},
+		{Expr: `hash.file("x").try_path`, Err: `hash.file has no .try_path field or method (did you mean .path?)`},
+		{Expr: `hash.text("x").sha3()`, Err: `hash.source has no .sha3 field or method (did you mean .sha1?)`},
 	})
 }
 
@@ -103,31 +103,31 @@ func hexOf(newHash func() gohash.Hash, s string) string {
 }
 
 func TestFiles(t *testing.T) {
-	dir := tempDir(t)
-	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "hello")
-	empty := writeFile(t, filepath.Join(dir, "empty.txt"), "")
+	dir := kitetest.TempDir(t)
+	hello := kitetest.WriteFile(t, filepath.Join(dir, "hello.txt"), "hello")
+	empty := kitetest.WriteFile(t, filepath.Join(dir, "empty.txt"), "")
 	missing := filepath.Join(dir, "missing")
-	runCases(t, nil, []evalCase{
-		{expr: `hash.file(` + lit(hello) + `).md5()`, want: md5Hello},
-		{expr: `hash.file(` + lit(hello) + `).sha1()`, want: sha1Hello},
-		{expr: `hash.file(` + lit(hello) + `).sha256()`, want: sha256Hello},
-		{expr: `hash.file(` + lit(hello) + `).sha512()`, want: sha512Hello},
-		{expr: `hash.file(` + lit(empty) + `).md5()`, want: md5Empty},
-		{expr: `hash.file(` + lit(hello) + `).try_md5()`, want: `Result(ok=True, value="` + md5Hello + `")`},
-		{expr: `hash.file(` + lit(hello) + `).try_sha1()`, want: `Result(ok=True, value="` + sha1Hello + `")`},
-		{expr: `hash.file(` + lit(hello) + `).try_sha256()`, want: `Result(ok=True, value="` + sha256Hello + `")`},
-		{expr: `hash.file(` + lit(hello) + `).try_sha512()`, want: `Result(ok=True, value="` + sha512Hello + `")`},
-		{expr: `hash.file(` + lit(missing) + `).md5()`, err: `hash.file.md5: open ` + missing + `: no such file or directory`},
-		{expr: `hash.file(` + lit(missing) + `).sha512()`, err: `hash.file.sha512: open ` + missing + `: no such file or directory`},
-		{expr: `hash.file(` + lit(missing) + `).try_sha256()`, want: `Result(ok=False, error="hash.file.sha256: open ` + missing + `: no such file or directory")`},
-		{expr: `hash.file(` + lit(dir) + `).sha1()`, err: `hash.file.sha1: read ` + dir + `: is a directory`},
-		{expr: `hash.file("").md5()`, err: `hash.file.md5: open : no such file or directory`},
-		{expr: `hash.file(` + lit(hello) + `).md5(1)`, err: `hash.file.md5: takes no arguments`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `hash.file(` + lit(hello) + `).md5()`, Want: md5Hello},
+		{Expr: `hash.file(` + lit(hello) + `).sha1()`, Want: sha1Hello},
+		{Expr: `hash.file(` + lit(hello) + `).sha256()`, Want: sha256Hello},
+		{Expr: `hash.file(` + lit(hello) + `).sha512()`, Want: sha512Hello},
+		{Expr: `hash.file(` + lit(empty) + `).md5()`, Want: md5Empty},
+		{Expr: `hash.file(` + lit(hello) + `).try_md5()`, Want: `Result(ok=True, value="` + md5Hello + `")`},
+		{Expr: `hash.file(` + lit(hello) + `).try_sha1()`, Want: `Result(ok=True, value="` + sha1Hello + `")`},
+		{Expr: `hash.file(` + lit(hello) + `).try_sha256()`, Want: `Result(ok=True, value="` + sha256Hello + `")`},
+		{Expr: `hash.file(` + lit(hello) + `).try_sha512()`, Want: `Result(ok=True, value="` + sha512Hello + `")`},
+		{Expr: `hash.file(` + lit(missing) + `).md5()`, Err: `hash.file.md5: open ` + missing + `: no such file or directory`},
+		{Expr: `hash.file(` + lit(missing) + `).sha512()`, Err: `hash.file.sha512: open ` + missing + `: no such file or directory`},
+		{Expr: `hash.file(` + lit(missing) + `).try_sha256()`, Want: `Result(ok=False, error="hash.file.sha256: open ` + missing + `: no such file or directory")`},
+		{Expr: `hash.file(` + lit(dir) + `).sha1()`, Err: `hash.file.sha1: read ` + dir + `: is a directory`},
+		{Expr: `hash.file("").md5()`, Err: `hash.file.md5: open : no such file or directory`},
+		{Expr: `hash.file(` + lit(hello) + `).md5(1)`, Err: `hash.file.md5: takes no arguments`},
 	})
 	t.Run("relative path named as given", func(t *testing.T) {
 		t.Chdir(dir)
-		got, _, _ := eval(t, nil, "", `hash.file("hello.txt").md5()`)
-		_, msg, _ := eval(t, nil, "", `hash.file("nope").md5()`)
+		got, _, _ := kit.Eval(t, nil, "", `hash.file("hello.txt").md5()`)
+		_, msg, _ := kit.Eval(t, nil, "", `hash.file("nope").md5()`)
 		if got != md5Hello || msg != "hash.file.md5: open nope: no such file or directory" {
 			t.Fatalf("= %q, %q", got, msg)
 		}
@@ -137,10 +137,10 @@ func TestFiles(t *testing.T) {
 // TestLargeFile digests a multi-megabyte file (streamed) with every
 // algorithm and compares with the standard library.
 func TestLargeFile(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	data := make([]byte, 8<<20+3)
 	rand.Read(data)
-	p := writeFile(t, filepath.Join(dir, "big.bin"), string(data))
+	p := kitetest.WriteFile(t, filepath.Join(dir, "big.bin"), string(data))
 	want := map[string]string{}
 	for name, sum := range map[string][]byte{
 		"md5": func() []byte { s := md5.Sum(data); return s[:] }(), "sha1": func() []byte { s := sha1.Sum(data); return s[:] }(),
@@ -148,7 +148,7 @@ func TestLargeFile(t *testing.T) {
 	} {
 		want[name] = hex.EncodeToString(sum)
 	}
-	rt := newRuntime(t, nil)
+	rt := kit.Runtime(t, nil)
 	for name, w := range want {
 		v, err := rt.Eval(t.Context(), `hash.file(`+lit(p)+`).`+name+`()`)
 		if err != nil || strings.Trim(v.String(), `"`) != w {
@@ -158,46 +158,31 @@ func TestLargeFile(t *testing.T) {
 }
 
 func TestPermissions(t *testing.T) {
-	dir := tempDir(t)
-	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "hello")
-	before := snapshot(t, dir)
+	dir := kitetest.TempDir(t)
+	hello := kitetest.WriteFile(t, filepath.Join(dir, "hello.txt"), "hello")
+	before := kitetest.Snapshot(t, dir)
 	deny := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
-	for _, m := range []string{"md5", "sha1", "sha256", "sha512"} {
-		t.Run(m, func(t *testing.T) {
-			_, msg, err := eval(t, deny, "", `hash.file(`+lit(hello)+`).`+m+`()`)
-			if !libkite.IsPermissionError(err) || !strings.HasPrefix(msg, denied("read", "read_file", hello)) {
-				t.Fatalf("error = %q (%T)", msg, err)
-			}
-			got, _, _ := eval(t, deny, "", `hash.file(`+lit(hello)+`).try_`+m+`()`)
-			if !strings.HasPrefix(got, `Result(ok=False, error="permission denied: fs.read read_file(`) {
-				t.Fatalf("try_ = %s", got)
-			}
-		})
-	}
-	t.Run("dry run still checks", func(t *testing.T) {
-		cfg := &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()}
-		_, msg, err := eval(t, cfg, "", `hash.file(`+lit(hello)+`).md5()`)
-		if !libkite.IsPermissionError(err) || !strings.HasPrefix(msg, denied("read", "read_file", hello)) {
-			t.Fatalf("error = %q", msg)
-		}
+	cases := kitetest.DenialCases(deny, `hash.file(`+lit(hello)+`)`, []string{"md5", "sha1", "sha256", "sha512"}, kitetest.Denied("fs.read", "read_file", hello))
+	cases = append(cases, kitetest.PermCase{Name: "dry run still checks", Cfg: &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()},
+		Expr: `hash.file(` + lit(hello) + `).md5()`, ErrPrefix: kitetest.Denied("fs.read", "read_file", hello)})
+	kitetest.RunPermCases(t, kit.Runtime, cases, nil)
+	kit.RunCases(t, deny, []kitetest.Case{
+		{Name: "in-memory allowed", Expr: `hash.text("hello").md5()`, Want: md5Hello},
 	})
-	runCases(t, deny, []evalCase{
-		{name: "in-memory allowed", expr: `hash.text("hello").md5()`, want: md5Hello},
-	})
-	sameSnapshot(t, before, snapshot(t, dir))
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, dir))
 }
 
 func TestDryRun(t *testing.T) {
-	dir := tempDir(t)
-	hello := writeFile(t, filepath.Join(dir, "hello.txt"), "hello")
+	dir := kitetest.TempDir(t)
+	hello := kitetest.WriteFile(t, filepath.Join(dir, "hello.txt"), "hello")
 	missing := filepath.Join(dir, "missing")
 	dry := &libkite.Config{DryRun: true}
-	runCases(t, dry, []evalCase{
-		{expr: `hash.file(` + lit(hello) + `).md5()`, want: strings.Repeat("0", 32)},
-		{expr: `hash.file(` + lit(hello) + `).sha1()`, want: strings.Repeat("0", 40)},
-		{expr: `hash.file(` + lit(missing) + `).sha256()`, want: strings.Repeat("0", 64)},
-		{expr: `hash.file(` + lit(missing) + `).try_sha512()`, want: `Result(ok=True, value="` + strings.Repeat("0", 128) + `")`},
-		{name: "in-memory unaffected", expr: `hash.text("hello").md5()`, want: md5Hello},
+	kit.RunCases(t, dry, []kitetest.Case{
+		{Expr: `hash.file(` + lit(hello) + `).md5()`, Want: strings.Repeat("0", 32)},
+		{Expr: `hash.file(` + lit(hello) + `).sha1()`, Want: strings.Repeat("0", 40)},
+		{Expr: `hash.file(` + lit(missing) + `).sha256()`, Want: strings.Repeat("0", 64)},
+		{Expr: `hash.file(` + lit(missing) + `).try_sha512()`, Want: `Result(ok=True, value="` + strings.Repeat("0", 128) + `")`},
+		{Name: "in-memory unaffected", Expr: `hash.text("hello").md5()`, Want: md5Hello},
 	})
 	if _, err := os.Stat(missing); err == nil {
 		t.Fatal("dry run created a file")
@@ -208,27 +193,15 @@ func TestDryRun(t *testing.T) {
 // directory, then as `kitecmd test --permissions=allow-all tests/` does:
 // from the repository root under an allow-all policy.
 func TestConformance(t *testing.T) {
-	suite, err := filepath.Abs(filepath.Join("..", "..", "..", "tests", "hash_test.star"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("trusted", func(t *testing.T) {
-		rt := newRuntime(t, &libkite.Config{ScriptPath: suite})
-		kitetest.RunConformance(t, rt, suite, 10)
-	})
-	t.Run("allow-all from repo root", func(t *testing.T) {
-		t.Chdir(filepath.Join(filepath.Dir(suite), ".."))
-		rt := newRuntime(t, &libkite.Config{ScriptPath: "tests/hash_test.star", Permissions: libkite.AllowAllPermissions()})
-		kitetest.RunConformance(t, rt, "tests/hash_test.star", 10)
-	})
+	kitetest.RunSuite(t, kit.Runtime, filepath.Join("..", "..", "..", "tests", "hash_test.star"), 10)
 }
 
 func BenchmarkFileSHA256(b *testing.B) {
 	dir := b.TempDir()
 	data := make([]byte, 4<<20)
 	rand.Read(data)
-	p := writeFile(b, filepath.Join(dir, "bench.bin"), string(data))
-	rt := newRuntime(b, nil)
+	p := kitetest.WriteFile(b, filepath.Join(dir, "bench.bin"), string(data))
+	rt := kit.Runtime(b, nil)
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := rt.Eval(b.Context(), `hash.file(`+lit(p)+`).sha256()`); err != nil {

@@ -3,15 +3,12 @@ package io_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	goio "io"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"go.starlark.net/starlark"
 
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/kitetest"
@@ -51,15 +48,7 @@ func exec(t *testing.T, cfg *libkite.Config, ctx context.Context, src string, ou
 	t.Helper()
 	rt, o := kitetest.New(t, cfg, kiteio.New(), kiteos.New())
 	err := rt.Execute(ctx, src)
-	if err != nil {
-		var ee *starlark.EvalError
-		if errors.As(err, &ee) {
-			errMsg = ee.Msg
-		} else {
-			errMsg = err.Error()
-		}
-	}
-	return o.String(), out.String(), errMsg
+	return o.String(), out.String(), kitetest.ErrMsg(err)
 }
 
 type ioCase struct {
@@ -285,8 +274,8 @@ func TestPermissions(t *testing.T) {
 	// denied before anything is written or read
 	runCases(t, deny, []ioCase{
 		{name: "confirm denied", input: "y\n", src: `io.confirm("Deploy?")`,
-			errPrefix: "permission denied: io.prompt confirm(\"Deploy?\") - no matching allow rule"},
-		{name: "prompt denied", input: "y\n", src: `io.prompt("Name: ")`, errPrefix: "permission denied: io.prompt prompt(\"Name: \") - no matching allow rule"},
+			errPrefix: kitetest.Denied("io.prompt", "confirm", "Deploy?")},
+		{name: "prompt denied", input: "y\n", src: `io.prompt("Name: ")`, errPrefix: kitetest.Denied("io.prompt", "prompt", "Name: ")},
 		{name: "secret prompt denied", input: "y\n", src: `io.prompt("PIN: ", secret=True)`, errPrefix: "permission denied: io.prompt prompt(\"PIN: \")"},
 		{name: "try_confirm captures", input: "y\n", src: `r = io.try_confirm("Deploy?"); print(r.ok, r.error.startswith("permission denied: io.prompt confirm"))`, printed: "False True"},
 		{name: "try_prompt captures", input: "y\n", src: `r = io.try_prompt("N", secret=True); print(r.ok, r.error.startswith("permission denied: io.prompt prompt"))`, printed: "False True"},

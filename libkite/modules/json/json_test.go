@@ -1,12 +1,9 @@
 package json_test
 
 import (
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -24,7 +21,7 @@ type options struct {
 	store     libkite.VarStore
 }
 
-func newRuntime(t *testing.T, o options) *libkite.Runtime {
+func newRuntime(t testing.TB, o options) *libkite.Runtime {
 	t.Helper()
 	reg := libkite.NewRegistry(nil)
 	reg.Register(vars.New())
@@ -45,182 +42,142 @@ func newRuntime(t *testing.T, o options) *libkite.Runtime {
 	return rt
 }
 
-// run executes pre (statements) then evaluates expr in a fresh runtime.
-// It returns the text of a str result (repr of anything else) or the
-// error message the script would see, and the raw error.
-func run(t *testing.T, o options, pre, expr string) (string, string, error) {
+// run is kitetest.Eval on a fresh runtime built from o.
+func run(t testing.TB, o options, pre, expr string) (string, string, error) {
 	t.Helper()
-	rt := newRuntime(t, o)
-	err := rt.Execute(context.Background(), pre+"\nout = "+expr+"\n")
-	if err != nil {
-		var ee *starlark.EvalError
-		if errors.As(err, &ee) {
-			return "", ee.Msg, err
-		}
-		return "", err.Error(), err
-	}
-	v, _ := rt.GetGlobalVal("out")
-	if s, ok := v.(starlark.String); ok {
-		return string(s), "", nil
-	}
-	return v.String(), "", nil
+	return kitetest.Eval(newRuntime(t, o), pre, expr)
 }
 
-type evalCase struct {
-	name, pre, expr string
-	want            string // text of a str result, repr otherwise
-	err             string // exact error message
-}
-
-func runCases(t *testing.T, o options, cases []evalCase) {
+// runCases is kitetest.RunCases with fresh runtimes built from o.
+func runCases(t *testing.T, o options, cases []kitetest.Case) {
 	t.Helper()
-	for _, c := range cases {
-		name := c.name
-		if name == "" {
-			name = c.expr
-		}
-		t.Run(name, func(t *testing.T) {
-			got, msg, _ := run(t, o, c.pre, c.expr)
-			if msg != c.err {
-				t.Fatalf("error = %q, want %q", msg, c.err)
-			}
-			if got != c.want {
-				t.Fatalf("=\n%s\nwant\n%s", got, c.want)
-			}
-		})
-	}
+	kitetest.RunCases(t, func(t testing.TB) *libkite.Runtime { return newRuntime(t, o) }, cases)
 }
 
 func TestEncode(t *testing.T) {
-	runCases(t, options{}, []evalCase{
-		{name: "spec example", expr: `json.encode({"b": 1, "a": [1, 2.5, None, "x<y"]})`, want: `{"a":[1,2.5,null,"x\u003cy"],"b":1}`},
-		{name: "keys sorted", expr: `json.encode({"z": 1, "a": {"y": 2, "b": 3}})`, want: `{"a":{"b":3,"y":2},"z":1}`},
-		{expr: `json.encode({"name": "test", "value": 42})`, want: `{"name":"test","value":42}`},
-		{expr: `json.encode([None, True, False])`, want: `[null,true,false]`},
-		{expr: `json.encode(1.0)`, want: `1`},
-		{expr: `json.encode(-0.0)`, want: `-0`},
-		{expr: `json.encode(1e20)`, want: `100000000000000000000`},
-		{expr: `json.encode(1e21)`, want: `1e+21`},
-		{expr: `json.encode(0.000001)`, want: `0.000001`},
-		{expr: `json.encode(1e-7)`, want: `1e-7`},
-		{expr: `json.encode(0.1)`, want: `0.1`},
-		{expr: `json.encode("a&b>c")`, want: `"a\u0026b\u003ec"`},
-		{expr: `json.encode("\u2028\u2029é")`, want: `"\u2028\u2029é"`},
-		{name: "bytes as base64", expr: `json.encode(b"hi")`, want: `"aGk="`},
-		{expr: `json.encode((1, "a"))`, want: `[1,"a"]`},
-		{name: "non-string keys as text", expr: `json.encode({2: "a", True: "b", None: "c", "k": 1})`, want: `{"2":"a","\u003cnil\u003e":"c","k":1,"true":"b"}`},
-		{name: "int64 max", expr: `json.encode(9223372036854775807)`, want: `9223372036854775807`},
-		{name: "int64 min", expr: `json.encode(-9223372036854775808)`, want: `-9223372036854775808`},
-		{name: "uint64 range", expr: `json.encode(18446744073709551615)`, want: `18446744073709551615`},
-		{name: "beyond uint64", expr: `json.encode(18446744073709551616)`, err: `json.encode: unsupported starlark.Int type`},
-		{name: "NaN", expr: `json.encode(float("nan"))`, err: `json.encode: json: unsupported value: NaN`},
-		{name: "Inf", expr: `json.encode([float("inf")])`, err: `json.encode: json: unsupported value: +Inf`},
-		{name: "unsupported type", expr: `json.encode({"f": json.file("x")})`, err: `json.encode: unsupported type: json.file`},
-		{name: "function", pre: "def f(): pass", expr: `json.encode(f)`, err: `json.encode: unsupported type: function`},
-		{name: "cycle", pre: "l = []\nl.append(l)", expr: `json.encode(l)`, err: `json.encode: unsupported value: cycle via list`},
-		{name: "shared not cyclic", pre: "x = [1]", expr: `json.encode([x, x, {"a": x}])`, want: `[[1],[1],{"a":[1]}]`},
-		{name: "set as array (kite)", expr: `json.encode(set([3, 1]))`, want: `[3,1]`},
-		{name: "keywords ignored", expr: `json.encode(1, indent="  ")`, want: `1`},
-		{name: "no args", expr: `json.encode()`, err: `json.encode: expected 1 argument, got 0`},
-		{name: "two args", expr: `json.encode(1, 2)`, err: `json.encode: expected 1 argument, got 2`},
-		{name: "try ok", expr: `json.try_encode({"key": "value"})`, want: `Result(ok=True, value="{\"key\":\"value\"}")`},
-		{name: "try error", expr: `json.try_encode(float("nan"))`, want: `Result(ok=False, error="json.encode: json: unsupported value: NaN")`},
-		{name: "try binding error", expr: `json.try_encode()`, want: `Result(ok=False, error="json.encode: expected 1 argument, got 0")`},
+	runCases(t, options{}, []kitetest.Case{
+		{Name: "spec example", Expr: `json.encode({"b": 1, "a": [1, 2.5, None, "x<y"]})`, Want: `{"a":[1,2.5,null,"x\u003cy"],"b":1}`},
+		{Name: "keys sorted", Expr: `json.encode({"z": 1, "a": {"y": 2, "b": 3}})`, Want: `{"a":{"b":3,"y":2},"z":1}`},
+		{Expr: `json.encode({"name": "test", "value": 42})`, Want: `{"name":"test","value":42}`},
+		{Expr: `json.encode([None, True, False])`, Want: `[null,true,false]`},
+		{Expr: `json.encode(1.0)`, Want: `1`},
+		{Expr: `json.encode(-0.0)`, Want: `-0`},
+		{Expr: `json.encode(1e20)`, Want: `100000000000000000000`},
+		{Expr: `json.encode(1e21)`, Want: `1e+21`},
+		{Expr: `json.encode(0.000001)`, Want: `0.000001`},
+		{Expr: `json.encode(1e-7)`, Want: `1e-7`},
+		{Expr: `json.encode(0.1)`, Want: `0.1`},
+		{Expr: `json.encode("a&b>c")`, Want: `"a\u0026b\u003ec"`},
+		{Expr: `json.encode("\u2028\u2029é")`, Want: `"\u2028\u2029é"`},
+		{Name: "bytes as base64", Expr: `json.encode(b"hi")`, Want: `"aGk="`},
+		{Expr: `json.encode((1, "a"))`, Want: `[1,"a"]`},
+		{Name: "non-string keys as text", Expr: `json.encode({2: "a", True: "b", None: "c", "k": 1})`, Want: `{"2":"a","\u003cnil\u003e":"c","k":1,"true":"b"}`},
+		{Name: "int64 max", Expr: `json.encode(9223372036854775807)`, Want: `9223372036854775807`},
+		{Name: "int64 min", Expr: `json.encode(-9223372036854775808)`, Want: `-9223372036854775808`},
+		{Name: "uint64 range", Expr: `json.encode(18446744073709551615)`, Want: `18446744073709551615`},
+		{Name: "beyond uint64", Expr: `json.encode(18446744073709551616)`, Err: `json.encode: unsupported starlark.Int type`},
+		{Name: "NaN", Expr: `json.encode(float("nan"))`, Err: `json.encode: json: unsupported value: NaN`},
+		{Name: "Inf", Expr: `json.encode([float("inf")])`, Err: `json.encode: json: unsupported value: +Inf`},
+		{Name: "unsupported type", Expr: `json.encode({"f": json.file("x")})`, Err: `json.encode: unsupported type: json.file`},
+		{Name: "function", Pre: "def f(): pass", Expr: `json.encode(f)`, Err: `json.encode: unsupported type: function`},
+		{Name: "cycle", Pre: "l = []\nl.append(l)", Expr: `json.encode(l)`, Err: `json.encode: unsupported value: cycle via list`},
+		{Name: "shared not cyclic", Pre: "x = [1]", Expr: `json.encode([x, x, {"a": x}])`, Want: `[[1],[1],{"a":[1]}]`},
+		{Name: "set as array (kite)", Expr: `json.encode(set([3, 1]))`, Want: `[3,1]`},
+		{Name: "keywords ignored", Expr: `json.encode(1, indent="  ")`, Want: `1`},
+		{Name: "no args", Expr: `json.encode()`, Err: `json.encode: expected 1 argument, got 0`},
+		{Name: "two args", Expr: `json.encode(1, 2)`, Err: `json.encode: expected 1 argument, got 2`},
+		{Name: "try ok", Expr: `json.try_encode({"key": "value"})`, Want: `Result(ok=True, value="{\"key\":\"value\"}")`},
+		{Name: "try error", Expr: `json.try_encode(float("nan"))`, Want: `Result(ok=False, error="json.encode: json: unsupported value: NaN")`},
+		{Name: "try binding error", Expr: `json.try_encode()`, Want: `Result(ok=False, error="json.encode: expected 1 argument, got 0")`},
 	})
 }
 
 func TestDecode(t *testing.T) {
-	runCases(t, options{}, []evalCase{
-		{expr: `json.decode('{"a": 1}')["a"] == 1`, want: `True`},
-		{name: "numbers are floats", expr: `json.decode("42")`, want: `42.0`},
-		{expr: `json.decode("-0")`, want: `-0.0`},
-		{expr: `json.decode("1.5e3")`, want: `1500.0`},
-		{name: "2^53 exact as float", expr: `json.decode("9007199254740992")`, want: `9.007199254740992e+15`},
-		{name: "2^53+1 stays int", expr: `json.decode("9007199254740993")`, want: `9007199254740993`},
-		{name: "big int exact", expr: `json.decode("12345678901234567890")`, want: `12345678901234567890`},
-		{name: "huge int exact", expr: `json.decode("-1" + "0" * 400)`, want: "-1" + strings.Repeat("0", 400)},
-		{name: "float text >= 2^53 decodes to the literal's exact int", expr: `json.decode(json.encode(1.0000000000000001e18))`, want: `1000000000000000100`},
-		{name: "float overflow", expr: `json.decode("1e400")`, err: `json.decode: json: cannot unmarshal number 1e400 into Go value of type float64`},
-		{name: "document key order", expr: `json.decode('{"b": 1, "a": {"d": 2, "c": 3}}')`, want: `{"b": 1.0, "a": {"d": 2.0, "c": 3.0}}`},
-		{name: "duplicate keys last wins", expr: `json.decode('{"a": 1, "b": 2, "a": 3}')`, want: `{"a": 3.0, "b": 2.0}`},
-		{expr: `json.decode(' [1, "x", true, false, null, [], {}] ')`, want: `[1.0, "x", True, False, None, [], {}]`},
-		{expr: `json.decode('"\\u00e9\\n"')`, want: "é\n"},
-		{name: "bytes input", expr: `json.decode(b'{"k": "v"}')`, want: `{"k": "v"}`},
-		{name: "result mutable", expr: `json.decode("[1]") + [2]`, want: `[1.0, 2]`},
-		{name: "round trip", expr: `json.decode(json.encode({"name": "test", "value": 42, "l": [True, None]})) == {"name": "test", "value": 42, "l": [True, None]}`, want: `True`},
-		{name: "trailing data", expr: `json.decode("1 2")`, err: `json.decode: invalid character '2' after top-level value`},
-		{name: "empty", expr: `json.decode("")`, err: `json.decode: unexpected end of JSON input`},
-		{name: "syntax", expr: `json.decode("{'a': 1}")`, err: `json.decode: invalid character '\'' looking for beginning of object key string`},
-		{name: "wrong type", expr: `json.decode(42)`, err: `json.decode: argument must be string or bytes, got int`},
-		{name: "no args", expr: `json.decode()`, err: `json.decode: expected 1 argument, got 0`},
-		{name: "try ok", expr: `json.try_decode('{"a": [1]}')`, want: `Result(ok=True, value={"a": [1.0]})`},
-		{name: "try error", expr: `json.try_decode("{")`, want: `Result(ok=False, error="json.decode: unexpected end of JSON input")`},
-		{name: "try wrong type", expr: `json.try_decode([1])`, want: `Result(ok=False, error="json.decode: argument must be string or bytes, got list")`},
+	runCases(t, options{}, []kitetest.Case{
+		{Expr: `json.decode('{"a": 1}')["a"] == 1`, Want: `True`},
+		{Name: "numbers are floats", Expr: `json.decode("42")`, Want: `42.0`},
+		{Expr: `json.decode("-0")`, Want: `-0.0`},
+		{Expr: `json.decode("1.5e3")`, Want: `1500.0`},
+		{Name: "2^53 exact as float", Expr: `json.decode("9007199254740992")`, Want: `9.007199254740992e+15`},
+		{Name: "2^53+1 stays int", Expr: `json.decode("9007199254740993")`, Want: `9007199254740993`},
+		{Name: "big int exact", Expr: `json.decode("12345678901234567890")`, Want: `12345678901234567890`},
+		{Name: "huge int exact", Expr: `json.decode("-1" + "0" * 400)`, Want: "-1" + strings.Repeat("0", 400)},
+		{Name: "float text >= 2^53 decodes to the literal's exact int", Expr: `json.decode(json.encode(1.0000000000000001e18))`, Want: `1000000000000000100`},
+		{Name: "float overflow", Expr: `json.decode("1e400")`, Err: `json.decode: json: cannot unmarshal number 1e400 into Go value of type float64`},
+		{Name: "document key order", Expr: `json.decode('{"b": 1, "a": {"d": 2, "c": 3}}')`, Want: `{"b": 1.0, "a": {"d": 2.0, "c": 3.0}}`},
+		{Name: "duplicate keys last wins", Expr: `json.decode('{"a": 1, "b": 2, "a": 3}')`, Want: `{"a": 3.0, "b": 2.0}`},
+		{Expr: `json.decode(' [1, "x", true, false, null, [], {}] ')`, Want: `[1.0, "x", True, False, None, [], {}]`},
+		{Expr: `json.decode('"\\u00e9\\n"')`, Want: "é\n"},
+		{Name: "bytes input", Expr: `json.decode(b'{"k": "v"}')`, Want: `{"k": "v"}`},
+		{Name: "result mutable", Expr: `json.decode("[1]") + [2]`, Want: `[1.0, 2]`},
+		{Name: "round trip", Expr: `json.decode(json.encode({"name": "test", "value": 42, "l": [True, None]})) == {"name": "test", "value": 42, "l": [True, None]}`, Want: `True`},
+		{Name: "trailing data", Expr: `json.decode("1 2")`, Err: `json.decode: invalid character '2' after top-level value`},
+		{Name: "empty", Expr: `json.decode("")`, Err: `json.decode: unexpected end of JSON input`},
+		{Name: "syntax", Expr: `json.decode("{'a': 1}")`, Err: `json.decode: invalid character '\'' looking for beginning of object key string`},
+		{Name: "wrong type", Expr: `json.decode(42)`, Err: `json.decode: argument must be string or bytes, got int`},
+		{Name: "no args", Expr: `json.decode()`, Err: `json.decode: expected 1 argument, got 0`},
+		{Name: "try ok", Expr: `json.try_decode('{"a": [1]}')`, Want: `Result(ok=True, value={"a": [1.0]})`},
+		{Name: "try error", Expr: `json.try_decode("{")`, Want: `Result(ok=False, error="json.decode: unexpected end of JSON input")`},
+		{Name: "try wrong type", Expr: `json.try_decode([1])`, Want: `Result(ok=False, error="json.decode: argument must be string or bytes, got list")`},
 	})
 }
 
 func TestObjects(t *testing.T) {
-	runCases(t, options{}, []evalCase{
-		{expr: `json.file("/some/config.json").path`, want: `/some/config.json`},
-		{expr: `type(json.file("x"))`, want: `json.file`},
-		{expr: `str(json.file("a\"b"))`, want: `json.file("a\"b")`},
-		{expr: `bool(json.file("x")), bool(json.file(""))`, want: `(True, False)`},
-		{expr: `dir(json.file("x"))`, want: `["decode", "path", "try_decode"]`},
-		{expr: `{json.file("x"): 1}`, err: `unhashable type: json.file`},
-		{expr: `json.file("x").try_path`, err: `json.file has no .try_path field or method (did you mean .path?)`},
-		{expr: `json.file("x").decode(1)`, err: `json.file.decode: takes no arguments`},
-		{expr: `json.file("x").decode(k=1)`, err: `json.file.decode: takes no arguments`},
-		{expr: `json.file()`, err: `json.file: expected 1 argument (path), got 0`},
-		{expr: `json.file("a", "b")`, err: `json.file: expected 1 argument (path), got 2`},
-		{expr: `json.file(1)`, err: `json.file: path must be a string, got int`},
-		{expr: `json.try_file("/some/path.json").value.path`, want: `/some/path.json`},
-		{expr: `json.try_file(1)`, want: `Result(ok=False, error="json.file: path must be a string, got int")`},
+	runCases(t, options{}, []kitetest.Case{
+		{Expr: `json.file("/some/config.json").path`, Want: `/some/config.json`},
+		{Expr: `type(json.file("x"))`, Want: `json.file`},
+		{Expr: `str(json.file("a\"b"))`, Want: `json.file("a\"b")`},
+		{Expr: `bool(json.file("x")), bool(json.file(""))`, Want: `(True, False)`},
+		{Expr: `dir(json.file("x"))`, Want: `["decode", "path", "try_decode"]`},
+		{Expr: `{json.file("x"): 1}`, Err: `unhashable type: json.file`},
+		{Expr: `json.file("x").try_path`, Err: `json.file has no .try_path field or method (did you mean .path?)`},
+		{Expr: `json.file("x").decode(1)`, Err: `json.file.decode: takes no arguments`},
+		{Expr: `json.file("x").decode(k=1)`, Err: `json.file.decode: takes no arguments`},
+		{Expr: `json.file()`, Err: `json.file: expected 1 argument (path), got 0`},
+		{Expr: `json.file("a", "b")`, Err: `json.file: expected 1 argument (path), got 2`},
+		{Expr: `json.file(1)`, Err: `json.file: path must be a string, got int`},
+		{Expr: `json.try_file("/some/path.json").value.path`, Want: `/some/path.json`},
+		{Expr: `json.try_file(1)`, Want: `Result(ok=False, error="json.file: path must be a string, got int")`},
 
-		{pre: `d = {"a": [1]}`, expr: `json.source(d).data == d`, want: `True`},
-		{name: "data same object", pre: "d = {}\nw = json.source(d)\nd[\"k\"] = 1", expr: `w.data`, want: `{"k": 1}`},
-		{expr: `type(json.source(1))`, want: `json.writer`},
-		{expr: `str(json.source({}))`, want: `json.writer(dict)`},
-		{expr: `str(json.source(None))`, want: `json.writer(NoneType)`},
-		{expr: `bool(json.source(None)), bool(json.source(0))`, want: `(False, True)`},
-		{expr: `dir(json.source(1))`, want: `["data", "encode", "try_encode", "try_write_file", "write_file"]`},
-		{expr: `{json.source(1): 1}`, err: `unhashable type: json.writer`},
-		{expr: `json.source()`, err: `json.source: expected 1 argument (data), got 0`},
-		{expr: `json.source(1, 2)`, err: `json.source: expected 1 argument (data), got 2`},
-		{expr: `json.source(1, k=2).data`, want: `1`},
-		{expr: `json.try_source({"a": 1}).value.data`, want: `{"a": 1}`},
+		{Pre: `d = {"a": [1]}`, Expr: `json.source(d).data == d`, Want: `True`},
+		{Name: "data same object", Pre: "d = {}\nw = json.source(d)\nd[\"k\"] = 1", Expr: `w.data`, Want: `{"k": 1}`},
+		{Expr: `type(json.source(1))`, Want: `json.writer`},
+		{Expr: `str(json.source({}))`, Want: `json.writer(dict)`},
+		{Expr: `str(json.source(None))`, Want: `json.writer(NoneType)`},
+		{Expr: `bool(json.source(None)), bool(json.source(0))`, Want: `(False, True)`},
+		{Expr: `dir(json.source(1))`, Want: `["data", "encode", "try_encode", "try_write_file", "write_file"]`},
+		{Expr: `{json.source(1): 1}`, Err: `unhashable type: json.writer`},
+		{Expr: `json.source()`, Err: `json.source: expected 1 argument (data), got 0`},
+		{Expr: `json.source(1, 2)`, Err: `json.source: expected 1 argument (data), got 2`},
+		{Expr: `json.source(1, k=2).data`, Want: `1`},
+		{Expr: `json.try_source({"a": 1}).value.data`, Want: `{"a": 1}`},
 
-		{name: "encode compact", expr: `json.source({"k": [1, 2]}).encode()`, want: `{"k":[1,2]}`},
-		{name: "encode indent", expr: `json.source({"k": [1, 2]}).encode(indent="  ")`, want: "{\n  \"k\": [\n    1,\n    2\n  ]\n}"},
-		{name: "encode prefix", expr: `json.source([1]).encode(indent="\t", prefix="> ")`, want: "[\n> \t1\n> ]"},
-		{name: "prefix without indent", expr: `json.source([1]).encode(prefix="> ")`, want: `[1]`},
-		{name: "non-str keyword ignored", expr: `json.source([1]).encode(indent=4)`, want: `[1]`},
-		{name: "encode unknown keyword", expr: `json.source(1).encode(x=1)`, err: `json.writer.encode: unexpected keyword argument "x"`},
-		{name: "encode positional", expr: `json.source(1).encode("  ")`, err: `json.writer.encode: unexpected positional argument at index 0`},
-		{name: "encode error", expr: `json.source(float("nan")).encode()`, err: `json.writer.encode: json: unsupported value: NaN`},
-		{name: "try_encode", expr: `json.source([1]).try_encode()`, want: `Result(ok=True, value="[1]")`},
-		{name: "try_encode error", expr: `json.source(json).try_encode()`, want: `Result(ok=False, error="json.writer.encode: unsupported type: module")`},
+		{Name: "encode compact", Expr: `json.source({"k": [1, 2]}).encode()`, Want: `{"k":[1,2]}`},
+		{Name: "encode indent", Expr: `json.source({"k": [1, 2]}).encode(indent="  ")`, Want: "{\n  \"k\": [\n    1,\n    2\n  ]\n}"},
+		{Name: "encode prefix", Expr: `json.source([1]).encode(indent="\t", prefix="> ")`, Want: "[\n> \t1\n> ]"},
+		{Name: "prefix without indent", Expr: `json.source([1]).encode(prefix="> ")`, Want: `[1]`},
+		{Name: "non-str keyword ignored", Expr: `json.source([1]).encode(indent=4)`, Want: `[1]`},
+		{Name: "encode unknown keyword", Expr: `json.source(1).encode(x=1)`, Err: `json.writer.encode: unexpected keyword argument "x"`},
+		{Name: "encode positional", Expr: `json.source(1).encode("  ")`, Err: `json.writer.encode: unexpected positional argument at index 0`},
+		{Name: "encode error", Expr: `json.source(float("nan")).encode()`, Err: `json.writer.encode: json: unsupported value: NaN`},
+		{Name: "try_encode", Expr: `json.source([1]).try_encode()`, Want: `Result(ok=True, value="[1]")`},
+		{Name: "try_encode error", Expr: `json.source(json).try_encode()`, Want: `Result(ok=False, error="json.writer.encode: unsupported type: module")`},
 
-		{name: "write_file no path", expr: `json.source(1).write_file()`, err: `json.writer.write_file: missing required argument: path`},
-		{name: "write_file two paths", expr: `json.source(1).write_file("a", "b")`, err: `json.writer.write_file: expected 1 positional argument (path), got 2`},
-		{name: "write_file bad path", expr: `json.source(1).write_file(1)`, err: `json.writer.write_file: path must be a string, got int`},
-		{name: "write_file bad keyword", expr: `json.source(1).write_file("p", mode=1)`, err: `json.writer.write_file: unexpected keyword argument "mode"`},
-		{name: "try_write_file binding", expr: `json.source(1).try_write_file()`, want: `Result(ok=False, error="json.writer.write_file: missing required argument: path")`},
+		{Name: "write_file no path", Expr: `json.source(1).write_file()`, Err: `json.writer.write_file: missing required argument: path`},
+		{Name: "write_file two paths", Expr: `json.source(1).write_file("a", "b")`, Err: `json.writer.write_file: expected 1 positional argument (path), got 2`},
+		{Name: "write_file bad path", Expr: `json.source(1).write_file(1)`, Err: `json.writer.write_file: path must be a string, got int`},
+		{Name: "write_file bad keyword", Expr: `json.source(1).write_file("p", mode=1)`, Err: `json.writer.write_file: unexpected keyword argument "mode"`},
+		{Name: "try_write_file binding", Expr: `json.source(1).try_write_file()`, Want: `Result(ok=False, error="json.writer.write_file: missing required argument: path")`},
 
-		{name: "namespace", expr: `dir(json)`, want: `["decode", "encode", "file", "source", "try_decode", "try_encode", "try_file", "try_source"]`},
-		{expr: `type(json)`, want: `module`},
-		{expr: `json.try_nope`, err: `module has no .try_nope field or method (did you mean .try_encode?)`},
+		{Name: "namespace", Expr: `dir(json)`, Want: `["decode", "encode", "file", "source", "try_decode", "try_encode", "try_file", "try_source"]`},
+		{Expr: `type(json)`, Want: `module`},
+		{Expr: `json.try_nope`, Err: `module has no .try_nope field or method (did you mean .try_encode?)`},
 	})
 }
 
 func TestFileIO(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return kitetest.WriteFile(t, filepath.Join(dir, name), content) }
 	missing := filepath.Join(dir, "missing.json")
 	for _, c := range []struct {
 		name, content, want string
@@ -241,23 +198,23 @@ func TestFileIO(t *testing.T) {
 		})
 	}
 
-	runCases(t, options{}, []evalCase{
-		{name: "decode missing", expr: `json.file(` + quote(missing) + `).decode()`,
-			err: `json.file.decode: open ` + missing + `: no such file or directory`},
-		{name: "try_decode missing", expr: `json.file(` + quote(missing) + `).try_decode()`,
-			want: `Result(ok=False, error="json.file.decode: open ` + missing + `: no such file or directory")`},
-		{name: "decode invalid", expr: `json.file(` + quote(write("bad.json", "{\"a\": }")) + `).decode()`,
-			err: `json.file.decode: invalid character '}' looking for beginning of value`},
-		{name: "try_decode ok", expr: `json.file(` + quote(write("ok.json", `{"a": [1]}`)) + `).try_decode()`,
-			want: `Result(ok=True, value={"a": [1.0]})`},
-		{name: "decode directory", expr: `json.file(` + quote(dir) + `).decode()`,
-			err: `json.file.decode: read ` + dir + `: is a directory`},
-		{name: "decode empty path", expr: `json.file("").decode()`,
-			err: `json.file.decode: open : no such file or directory`},
-		{name: "write into missing dir", expr: `json.source(1).write_file(` + quote(filepath.Join(dir, "no", "x.json")) + `)`,
-			err: `json.writer.write_file: open ` + filepath.Join(dir, "no", "x.json") + `: no such file or directory`},
-		{name: "write encode error", expr: `json.source(float("nan")).write_file(` + quote(filepath.Join(dir, "nan.json")) + `)`,
-			err: `json.writer.write_file: json: unsupported value: NaN`},
+	runCases(t, options{}, []kitetest.Case{
+		{Name: "decode missing", Expr: `json.file(` + quote(missing) + `).decode()`,
+			Err: `json.file.decode: open ` + missing + `: no such file or directory`},
+		{Name: "try_decode missing", Expr: `json.file(` + quote(missing) + `).try_decode()`,
+			Want: `Result(ok=False, error="json.file.decode: open ` + missing + `: no such file or directory")`},
+		{Name: "decode invalid", Expr: `json.file(` + quote(write("bad.json", "{\"a\": }")) + `).decode()`,
+			Err: `json.file.decode: invalid character '}' looking for beginning of value`},
+		{Name: "try_decode ok", Expr: `json.file(` + quote(write("ok.json", `{"a": [1]}`)) + `).try_decode()`,
+			Want: `Result(ok=True, value={"a": [1.0]})`},
+		{Name: "decode directory", Expr: `json.file(` + quote(dir) + `).decode()`,
+			Err: `json.file.decode: read ` + dir + `: is a directory`},
+		{Name: "decode empty path", Expr: `json.file("").decode()`,
+			Err: `json.file.decode: open : no such file or directory`},
+		{Name: "write into missing dir", Expr: `json.source(1).write_file(` + quote(filepath.Join(dir, "no", "x.json")) + `)`,
+			Err: `json.writer.write_file: open ` + filepath.Join(dir, "no", "x.json") + `: no such file or directory`},
+		{Name: "write encode error", Expr: `json.source(float("nan")).write_file(` + quote(filepath.Join(dir, "nan.json")) + `)`,
+			Err: `json.writer.write_file: json: unsupported value: NaN`},
 	})
 
 	writes := []struct {
@@ -275,17 +232,7 @@ func TestFileIO(t *testing.T) {
 			if msg != "" || got != "None" {
 				t.Fatalf("= %s (%s)", got, msg)
 			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b) != c.want {
-				t.Fatalf("file = %q, want %q", b, c.want)
-			}
-			fi, _ := os.Stat(p)
-			if fi.Mode().Perm()&^0o644 != 0 {
-				t.Fatalf("mode = %v, want at most 0644", fi.Mode().Perm())
-			}
+			kitetest.WantFile(t, p, c.want)
 		})
 	}
 
@@ -325,10 +272,7 @@ back = json.file(` + quote(p) + `).decode()`
 
 func TestPermissions(t *testing.T) {
 	dir := t.TempDir()
-	existing := filepath.Join(dir, "existing.json")
-	if err := os.WriteFile(existing, []byte(`{"a": 1}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	existing := kitetest.WriteFile(t, filepath.Join(dir, "existing.json"), `{"a": 1}`)
 	target := filepath.Join(dir, "out.json")
 	cases := []struct {
 		name    string
@@ -380,50 +324,34 @@ func TestPermissions(t *testing.T) {
 			} else if msg != "" || !strings.HasPrefix(got, c.want) {
 				t.Fatalf("= %s (%s), want prefix %s", got, msg, c.want)
 			}
-			if _, err := os.Stat(target); !os.IsNotExist(err) {
-				t.Fatalf("%s exists after a denied or simulated write", target)
-			}
+			kitetest.NoFile(t, target)
 		})
 	}
 }
 
 func TestDryRun(t *testing.T) {
 	dir := t.TempDir()
-	existing := filepath.Join(dir, "existing.json")
-	if err := os.WriteFile(existing, []byte(`{"a": 1}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	existing := kitetest.WriteFile(t, filepath.Join(dir, "existing.json"), `{"a": 1}`)
 	target := filepath.Join(dir, "out.json")
-	runCases(t, options{dryRun: true}, []evalCase{
-		{name: "write skipped", expr: `json.source({"a": 1}).write_file(` + quote(target) + `, indent="  ")`, want: `None`},
-		{name: "try_write skipped", expr: `json.source({"a": 1}).try_write_file(` + quote(target) + `)`, want: `Result(ok=True, value=None)`},
-		{name: "encode error still raised", expr: `json.source(float("nan")).write_file(` + quote(target) + `)`,
-			err: `json.writer.write_file: json: unsupported value: NaN`},
-		{name: "decode returns None", expr: `json.file(` + quote(existing) + `).decode()`, want: `None`},
-		{name: "decode missing returns None", expr: `json.file(` + quote(filepath.Join(dir, "nope")) + `).decode()`, want: `None`},
-		{name: "in-memory unaffected", expr: `json.decode("[1]")`, want: `[1.0]`},
+	runCases(t, options{dryRun: true}, []kitetest.Case{
+		{Name: "write skipped", Expr: `json.source({"a": 1}).write_file(` + quote(target) + `, indent="  ")`, Want: `None`},
+		{Name: "try_write skipped", Expr: `json.source({"a": 1}).try_write_file(` + quote(target) + `)`, Want: `Result(ok=True, value=None)`},
+		{Name: "encode error still raised", Expr: `json.source(float("nan")).write_file(` + quote(target) + `)`,
+			Err: `json.writer.write_file: json: unsupported value: NaN`},
+		{Name: "decode returns None", Expr: `json.file(` + quote(existing) + `).decode()`, Want: `None`},
+		{Name: "decode missing returns None", Expr: `json.file(` + quote(filepath.Join(dir, "nope")) + `).decode()`, Want: `None`},
+		{Name: "in-memory unaffected", Expr: `json.decode("[1]")`, Want: `[1.0]`},
 	})
-	if _, err := os.Stat(target); !os.IsNotExist(err) {
-		t.Fatalf("dry run wrote %s", target)
-	}
+	kitetest.NoFile(t, target)
 }
 
 func TestConcurrentRuntimes(t *testing.T) {
 	dir := t.TempDir()
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := filepath.Join(dir, "c"+string(rune('a'+i))+".json")
-			got, msg, _ := run(t, options{}, `json.source({"i": `+string(rune('0'+i))+`}).write_file(`+quote(p)+`)`,
-				`json.file(`+quote(p)+`).decode()["i"] == `+string(rune('0'+i))+` and json.decode(json.encode([1, "x"])) == [1, "x"]`)
-			if msg != "" || got != "True" {
-				t.Errorf("goroutine %d: %s (%s)", i, got, msg)
-			}
-		}()
-	}
-	wg.Wait()
+	kitetest.EvalConcurrently(t, 8, func(t testing.TB) *libkite.Runtime { return newRuntime(t, options{}) }, func(i int) (string, string) {
+		p := filepath.Join(dir, "c"+string(rune('a'+i))+".json")
+		return `json.source({"i": ` + string(rune('0'+i)) + `}).write_file(` + quote(p) + `)`,
+			`json.file(` + quote(p) + `).decode()["i"] == ` + string(rune('0'+i)) + ` and json.decode(json.encode([1, "x"])) == [1, "x"]`
+	})
 }
 
 func TestModule(t *testing.T) {
@@ -439,4 +367,4 @@ func TestConformance(t *testing.T) {
 }
 
 // quote renders s as a Starlark string literal.
-func quote(s string) string { return starlark.String(s).String() }
+var quote = kitetest.Lit

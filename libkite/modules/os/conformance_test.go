@@ -22,6 +22,6 @@ func TestConformance(t *testing.T) {
 			stdos.Unsetenv(v)
 		}
 	})
-	rt, _ := newRuntime(t, &libkite.Config{ScriptPath: conformanceFile})
+	rt, _ := kit.New(t, &libkite.Config{ScriptPath: conformanceFile})
 	kitetest.RunConformance(t, rt, conformanceFile, 20)
 }

@@ -16,11 +16,12 @@ import (
 	"time"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
 
 func TestExec(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	t.Setenv("KITE_OS_INHERIT", "inherited")
 	runCases(t, nil, []scriptCase{
 		{name: "stdout kept exactly", src: `print(repr(exec("echo hello")))`, want: `"hello\n"`},
@@ -118,7 +119,7 @@ func TestExecTimeoutKillsProcessGroup(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			pidfile := filepath.Join(tempDir(t), "pids")
+			pidfile := filepath.Join(kitetest.TempDir(t), "pids")
 			cmd := strings.ReplaceAll(tc.cmd, "PIDFILE", pidfile)
 			start := time.Now()
 			out, err := run(t, nil, `r = try_exec(`+lit(cmd)+`, timeout="500ms"); print(r.code, r.error)`)
@@ -165,8 +166,8 @@ func TestExecDetachedChildSurvives(t *testing.T) {
 func TestExecCancelKillsProcessGroup(t *testing.T) {
 	for _, fn := range []string{"exec", "try_exec"} {
 		t.Run(fn, func(t *testing.T) {
-			pidfile := filepath.Join(tempDir(t), "pids")
-			rt, _ := newRuntime(t, nil)
+			pidfile := filepath.Join(kitetest.TempDir(t), "pids")
+			rt, _ := kit.New(t, nil)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go func() {
@@ -201,7 +202,7 @@ func TestExecChildrenDieWithKite(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.sig.String(), func(t *testing.T) {
-			pidfile := filepath.Join(tempDir(t), "pids")
+			pidfile := filepath.Join(kitetest.TempDir(t), "pids")
 			cmd := helperCmd(t, "signal", `exec(`+lit("sleep 30 & echo $! > "+pidfile+"; echo $$ >> "+pidfile+"; sleep 30")+`)`)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, &out

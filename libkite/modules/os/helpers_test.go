@@ -13,24 +13,18 @@ import (
 	"testing"
 	"time"
 
-	"go.starlark.net/starlark"
-
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/kitetest"
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
 
-type output = kitetest.Output
-
-func newRuntime(t *testing.T, cfg *libkite.Config) (*libkite.Runtime, *output) {
-	t.Helper()
-	return kitetest.New(t, cfg, kiteos.New())
-}
+// kit builds the runtimes of these tests: os loaded.
+var kit = kitetest.Modules{kiteos.New}
 
 // run executes src on a fresh runtime and returns its printed output.
 func run(t *testing.T, cfg *libkite.Config, src string) (string, error) {
 	t.Helper()
-	rt, out := newRuntime(t, cfg)
+	rt, out := kit.New(t, cfg)
 	err := rt.Execute(context.Background(), src)
 	return out.String(), err
 }
@@ -75,26 +69,12 @@ func checkOutcome(t *testing.T, tc scriptCase, got string, err error) {
 }
 
 // lit quotes s as a Starlark string literal.
-func lit(s string) string { return starlark.String(s).String() }
-
-// tempDir is t.TempDir with symlinks resolved, so it compares equal to
-// what the child process reports as its working directory.
-func tempDir(t *testing.T) string {
-	t.Helper()
-	d, err := filepath.EvalSymlinks(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
+var lit = kitetest.Lit
 
 // writeExecutable creates an executable shell script dir/name printing out.
 func writeExecutable(t *testing.T, dir, name, out string) string {
 	t.Helper()
-	if err := stdos.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, name)
+	p := filepath.Join(kitetest.MkdirAll(t, dir), name)
 	if err := stdos.WriteFile(p, []byte("#!/bin/sh\necho "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
 
@@ -125,7 +126,7 @@ func TestCwdChdir(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(start) // restores the process cwd after the test
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	runCases(t, nil, []scriptCase{
 		{name: "cwd is the process cwd", src: `print(cwd())`, want: start},
 		{name: "cwd takes no arguments", src: `cwd(1)`, wantErr: "cwd takes no arguments"},
@@ -187,7 +188,7 @@ func TestProcessIdentity(t *testing.T) {
 }
 
 func TestWhich(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	tool := writeExecutable(t, dir, "kite-which-tool", "x")
 	t.Setenv("PATH", dir+string(filepath.ListSeparator)+stdos.Getenv("PATH"))
 	runCases(t, nil, []scriptCase{

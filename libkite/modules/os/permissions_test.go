@@ -9,19 +9,16 @@ import (
 	"testing"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
-
-func denial(fn, category, resource string) string {
-	return `permission denied: os.` + category + ` ` + fn + `("` + resource + `") - no matching allow rule`
-}
 
 // TestSandboxed: under deny-all every gated call is refused before its
 // side effect; ungated calls still work.
 func TestSandboxed(t *testing.T) {
 	start, _ := stdos.Getwd()
 	t.Chdir(start)
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	marker := filepath.Join(dir, "created")
 	stdos.Unsetenv("KITE_OS_DENIED")
 	var exits []int
@@ -29,13 +26,13 @@ func TestSandboxed(t *testing.T) {
 
 	cfg := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
 	runCases(t, cfg, []scriptCase{
-		{name: "env", src: `env("HOME")`, wantErr: denial("env", "env", "HOME")},
-		{name: "setenv", src: `setenv("KITE_OS_DENIED", "x")`, wantErr: denial("setenv", "env", "KITE_OS_DENIED")},
-		{name: "try_setenv", src: `r = os.try_setenv("KITE_OS_DENIED", "x"); print(r.ok, r.error.startswith(` + lit(denial("setenv", "env", "KITE_OS_DENIED")) + `))`,
+		{name: "env", src: `env("HOME")`, wantErr: kitetest.Denied("os.env", "env", "HOME")},
+		{name: "setenv", src: `setenv("KITE_OS_DENIED", "x")`, wantErr: kitetest.Denied("os.env", "setenv", "KITE_OS_DENIED")},
+		{name: "try_setenv", src: `r = os.try_setenv("KITE_OS_DENIED", "x"); print(r.ok, r.error.startswith(` + lit(kitetest.Denied("os.env", "setenv", "KITE_OS_DENIED")) + `))`,
 			want: "False True"},
-		{name: "chdir", src: `chdir(` + lit(dir) + `)`, wantErr: denial("chdir", "process", dir)},
+		{name: "chdir", src: `chdir(` + lit(dir) + `)`, wantErr: kitetest.Denied("os.process", "chdir", dir)},
 		{name: "try_chdir", src: `print(os.try_chdir(` + lit(dir) + `).ok)`, want: "False"},
-		{name: "exit", src: `os.exit(3)`, wantErr: denial("exit", "process", "3")},
+		{name: "exit", src: `os.exit(3)`, wantErr: kitetest.Denied("os.process", "exit", "3")},
 		{name: "which", src: `which("sh")`, wantErr: `permission denied: os.exec which("`},
 		{name: "exec", src: `exec(` + lit("touch "+marker) + `)`, wantErr: `permission denied: os.exec exec("`},
 		{name: "try_exec raises", src: `try_exec(` + lit("touch "+marker) + `)`, wantErr: `permission denied: os.exec exec("`},
@@ -64,7 +61,7 @@ func TestSandboxed(t *testing.T) {
 // TestExecResourcePolicy checks the os.exec resource (the resolved
 // program) against a path-scoped allow rule.
 func TestExecResourcePolicy(t *testing.T) {
-	root := tempDir(t)
+	root := kitetest.TempDir(t)
 	allowed := filepath.Join(root, "allowed")
 	denied := filepath.Join(root, "denied")
 	writeExecutable(t, allowed, "tool", "allowed-tool")
@@ -73,26 +70,23 @@ func TestExecResourcePolicy(t *testing.T) {
 	t.Setenv("PATH", allowed+string(filepath.ListSeparator)+stdos.Getenv("PATH"))
 
 	cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"os.exec(" + allowed + "/*)"}}}
-	deniedExec := func(resource string) string {
-		return `permission denied: os.exec exec(` + lit(resource) + `) - no matching allow rule`
-	}
 	runCases(t, cfg, []scriptCase{
 		{name: "absolute path allowed", src: `print(exec(` + lit(allowed+"/tool arg") + `).strip())`, want: "allowed-tool"},
-		{name: "absolute path denied", src: `exec(` + lit(denied+"/tool") + `)`, wantErr: deniedExec(denied + "/tool")},
+		{name: "absolute path denied", src: `exec(` + lit(denied+"/tool") + `)`, wantErr: kitetest.Denied("os.exec", "exec", denied+"/tool")},
 		{name: "bare name from process PATH", src: `print(exec("tool").strip())`, want: "allowed-tool"},
 		{name: "bare name from the env override's PATH", src: `exec("tool", env={"PATH": ` + lit(denied) + `})`,
-			wantErr: deniedExec(denied + "/tool")},
+			wantErr: kitetest.Denied("os.exec", "exec", denied+"/tool")},
 		{name: "relative path joined with cwd option", src: `print(exec("./tool", cwd=` + lit(allowed) + `).strip())`, want: "allowed-tool"},
 		{name: "relative path resolved out of the allowed dir", src: `exec("./tool", cwd=` + lit(denied) + `)`,
-			wantErr: deniedExec(denied + "/tool")},
+			wantErr: kitetest.Denied("os.exec", "exec", denied+"/tool")},
 		{name: "dot-dot is cleaned", src: `print(exec("../allowed/tool", cwd=` + lit(denied) + `).strip())`, want: "allowed-tool"},
-		{name: "quotes are removed before resolving", src: `exec(` + lit(`"`+denied+`/tool"`) + `)`, wantErr: deniedExec(denied + "/tool")},
-		{name: "unresolvable name is the bare token", src: `exec("kite-no-such-tool --x")`, wantErr: deniedExec("kite-no-such-tool")},
+		{name: "quotes are removed before resolving", src: `exec(` + lit(`"`+denied+`/tool"`) + `)`, wantErr: kitetest.Denied("os.exec", "exec", denied+"/tool")},
+		{name: "unresolvable name is the bare token", src: `exec("kite-no-such-tool --x")`, wantErr: kitetest.Denied("os.exec", "exec", "kite-no-such-tool")},
 		{name: "shell operators fail closed", src: `exec(` + lit(allowed+"/tool; touch "+marker) + `)`,
-			wantErr: deniedExec("shell:" + allowed + "/tool; touch " + marker)},
+			wantErr: kitetest.Denied("os.exec", "exec", "shell:"+allowed+"/tool; touch "+marker)},
 		{name: "redirection fails closed", src: `exec(` + lit(allowed+"/tool > "+marker) + `)`,
-			wantErr: deniedExec("shell:" + allowed + "/tool > " + marker)},
-		{name: "custom shell is checked too", src: `exec(` + lit(allowed+"/tool") + `, shell="/bin/bash")`, wantErr: deniedExec("/bin/bash")},
+			wantErr: kitetest.Denied("os.exec", "exec", "shell:"+allowed+"/tool > "+marker)},
+		{name: "custom shell is checked too", src: `exec(` + lit(allowed+"/tool") + `, shell="/bin/bash")`, wantErr: kitetest.Denied("os.exec", "exec", "/bin/bash")},
 		{name: "try_exec of an allowed command", src: `r = try_exec("tool"); print(r.ok, r.stdout.strip())`, want: "True allowed-tool"},
 		{name: "which resolves like exec", src: `print(which("tool"))`, want: allowed + "/tool"},
 		{name: "which of a denied program", src: `which("sh")`, wantErr: `permission denied: os.exec which("`},
@@ -122,17 +116,17 @@ func TestExecResourcePolicy(t *testing.T) {
 		}}}
 		runCases(t, cfg, []scriptCase{
 			{name: "allowed setenv", src: `setenv("KITE_OS_OK", "1"); print(env("KITE_OS_OK"))`, want: "1"},
-			{name: "other variable", src: `setenv("KITE_OS_NO", "1")`, wantErr: denial("setenv", "env", "KITE_OS_NO")},
+			{name: "other variable", src: `setenv("KITE_OS_NO", "1")`, wantErr: kitetest.Denied("os.env", "setenv", "KITE_OS_NO")},
 			{name: "chdir to the allowed dir, canonical", src: `chdir(` + lit(allowed+"/..") + `); print(cwd())`, want: root},
-			{name: "chdir elsewhere", src: `chdir(` + lit(allowed) + `)`, wantErr: denial("chdir", "process", allowed)},
-			{name: "exit not granted", src: `os.exit(0)`, wantErr: denial("exit", "process", "0")},
+			{name: "chdir elsewhere", src: `chdir(` + lit(allowed) + `)`, wantErr: kitetest.Denied("os.process", "chdir", allowed)},
+			{name: "exit not granted", src: `os.exit(0)`, wantErr: kitetest.Denied("os.process", "exit", "0")},
 		})
 	})
 }
 
 // TestDryRun: exec simulates after its permission check; nothing runs.
 func TestDryRun(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	marker := filepath.Join(dir, "created")
 	touch := lit("touch " + marker)
 	runCases(t, &libkite.Config{DryRun: true}, []scriptCase{

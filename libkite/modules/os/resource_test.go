@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/project-starkite/starkite/libkite/kitetest"
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
 
@@ -60,7 +61,7 @@ func TestFirstWord(t *testing.T) {
 }
 
 func TestCommandResource(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	bin := filepath.Join(dir, "bin")
 	tool := writeExecutable(t, bin, "tool", "x")
 	writeExecutable(t, filepath.Join(dir, "other"), "tool", "y")

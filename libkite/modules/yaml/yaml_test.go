@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/project-starkite/starkite/libkite"
@@ -13,217 +12,209 @@ import (
 )
 
 func TestEncode(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{name: "spec example", expr: `yaml.encode({"name": "svc", "ports": [80, 443]})`, want: "name: svc\nports:\n    - 80\n    - 443\n"},
-		{name: "keys sorted", expr: `yaml.encode({"z": 1, "a": {"y": 2, "b": 3}})`, want: "a:\n    b: 3\n    \"y\": 2\nz: 1\n"},
-		{name: "map in sequence", expr: `yaml.encode({"k": [{"a": 1, "b": [2]}]})`, want: "k:\n    - a: 1\n      b:\n        - 2\n"},
-		{name: "scalar doc", expr: `yaml.encode("hello")`, want: "hello\n"},
-		{name: "empty list", expr: `yaml.encode([])`, want: "[]\n"},
-		{name: "empty dict", expr: `yaml.encode({})`, want: "{}\n"},
-		{expr: `yaml.encode(1.0)`, want: "1\n"},
-		{expr: `yaml.encode(0.5)`, want: "0.5\n"},
-		{expr: `yaml.encode(1e21)`, want: "1e+21\n"},
-		{expr: `yaml.encode(True)`, want: "true\n"},
-		{expr: `yaml.encode(None)`, want: "null\n"},
-		{expr: `yaml.encode(18446744073709551615)`, want: "18446744073709551615\n"},
-		{name: "ambiguous strings double-quoted", expr: `yaml.encode(["yes", "123", "true", "null", ""])`,
-			want: "- \"yes\"\n- \"123\"\n- \"true\"\n- \"null\"\n- \"\"\n"},
-		{name: "1.1 bool keys quoted", expr: `yaml.encode({"y": "n"})`, want: "\"y\": \"n\"\n"},
-		{name: "structure chars single-quoted", expr: `yaml.encode(["a: b", " x"])`, want: "- 'a: b'\n- ' x'\n"},
-		{name: "multi-line literal", expr: `yaml.encode({"m": "a\nb"})`, want: "m: |-\n    a\n    b\n"},
-		{name: "tuple as sequence", expr: `yaml.encode((1, "a"))`, want: "- 1\n- a\n"},
-		{name: "bytes as byte values", expr: `yaml.encode(b"hi")`, want: "- 104\n- 105\n"},
-		{name: "int keys", expr: `yaml.encode({2: "b", 1: "a"})`, want: "1: a\n2: b\n"},
-		{name: "arity 0", expr: `yaml.encode()`, err: `yaml.encode: expected 1 argument, got 0`},
-		{name: "arity 2", expr: `yaml.encode(1, 2)`, err: `yaml.encode: expected 1 argument, got 2`},
-		{name: "unsupported unprefixed", expr: `yaml.encode({"f": yaml.file("x")})`, err: `unsupported type: yaml.file`},
-		{name: "function", pre: "def f(): pass", expr: `yaml.encode(f)`, err: `unsupported type: function`},
-		{name: "beyond uint64", expr: `yaml.encode(18446744073709551616)`, err: `unsupported starlark.Int type`},
-		{name: "cycle", pre: "l = []\nl.append(l)", expr: `yaml.encode(l)`, err: `unsupported value: cycle via list`},
-		{name: "try_encode", expr: `yaml.try_encode({"key": "value"})`, want: `Result(ok=True, value="key: value\n")`},
-		{name: "try_encode error", expr: `yaml.try_encode(yaml)`, want: `Result(ok=False, error="unsupported type: module")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Name: "spec example", Expr: `yaml.encode({"name": "svc", "ports": [80, 443]})`, Want: "name: svc\nports:\n    - 80\n    - 443\n"},
+		{Name: "keys sorted", Expr: `yaml.encode({"z": 1, "a": {"y": 2, "b": 3}})`, Want: "a:\n    b: 3\n    \"y\": 2\nz: 1\n"},
+		{Name: "map in sequence", Expr: `yaml.encode({"k": [{"a": 1, "b": [2]}]})`, Want: "k:\n    - a: 1\n      b:\n        - 2\n"},
+		{Name: "scalar doc", Expr: `yaml.encode("hello")`, Want: "hello\n"},
+		{Name: "empty list", Expr: `yaml.encode([])`, Want: "[]\n"},
+		{Name: "empty dict", Expr: `yaml.encode({})`, Want: "{}\n"},
+		{Expr: `yaml.encode(1.0)`, Want: "1\n"},
+		{Expr: `yaml.encode(0.5)`, Want: "0.5\n"},
+		{Expr: `yaml.encode(1e21)`, Want: "1e+21\n"},
+		{Expr: `yaml.encode(True)`, Want: "true\n"},
+		{Expr: `yaml.encode(None)`, Want: "null\n"},
+		{Expr: `yaml.encode(18446744073709551615)`, Want: "18446744073709551615\n"},
+		{Name: "ambiguous strings double-quoted", Expr: `yaml.encode(["yes", "123", "true", "null", ""])`,
+			Want: "- \"yes\"\n- \"123\"\n- \"true\"\n- \"null\"\n- \"\"\n"},
+		{Name: "1.1 bool keys quoted", Expr: `yaml.encode({"y": "n"})`, Want: "\"y\": \"n\"\n"},
+		{Name: "structure chars single-quoted", Expr: `yaml.encode(["a: b", " x"])`, Want: "- 'a: b'\n- ' x'\n"},
+		{Name: "multi-line literal", Expr: `yaml.encode({"m": "a\nb"})`, Want: "m: |-\n    a\n    b\n"},
+		{Name: "tuple as sequence", Expr: `yaml.encode((1, "a"))`, Want: "- 1\n- a\n"},
+		{Name: "bytes as byte values", Expr: `yaml.encode(b"hi")`, Want: "- 104\n- 105\n"},
+		{Name: "int keys", Expr: `yaml.encode({2: "b", 1: "a"})`, Want: "1: a\n2: b\n"},
+		{Name: "arity 0", Expr: `yaml.encode()`, Err: `yaml.encode: expected 1 argument, got 0`},
+		{Name: "arity 2", Expr: `yaml.encode(1, 2)`, Err: `yaml.encode: expected 1 argument, got 2`},
+		{Name: "unsupported unprefixed", Expr: `yaml.encode({"f": yaml.file("x")})`, Err: `unsupported type: yaml.file`},
+		{Name: "function", Pre: "def f(): pass", Expr: `yaml.encode(f)`, Err: `unsupported type: function`},
+		{Name: "beyond uint64", Expr: `yaml.encode(18446744073709551616)`, Err: `unsupported starlark.Int type`},
+		{Name: "cycle", Pre: "l = []\nl.append(l)", Expr: `yaml.encode(l)`, Err: `unsupported value: cycle via list`},
+		{Name: "try_encode", Expr: `yaml.try_encode({"key": "value"})`, Want: `Result(ok=True, value="key: value\n")`},
+		{Name: "try_encode error", Expr: `yaml.try_encode(yaml)`, Want: `Result(ok=False, error="unsupported type: module")`},
 	})
 }
 
 func TestEncodeAll(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{name: "joined", expr: `yaml.encode_all([{"kind": "A"}, {"kind": "B"}])`, want: "kind: A\n---\nkind: B\n"},
-		{name: "one", expr: `yaml.encode_all([1])`, want: "1\n"},
-		{name: "empty", expr: `yaml.encode_all([])`, want: ""},
-		{name: "mixed", expr: `yaml.encode_all([[], {}, "x"])`, want: "[]\n---\n{}\n---\nx\n"},
-		{name: "tuple refused", expr: `yaml.encode_all(({"a": 1},))`, err: `yaml.encode_all: expected list, got tuple`},
-		{name: "dict refused", expr: `yaml.encode_all({})`, err: `yaml.encode_all: expected list, got dict`},
-		{name: "arity", expr: `yaml.encode_all()`, err: `yaml.encode_all: expected 1 argument, got 0`},
-		{name: "item error", expr: `yaml.encode_all([1, yaml])`, err: `yaml.encode_all[1]: unsupported type: module`},
-		{name: "try_encode_all", expr: `yaml.try_encode_all([{"a": 1}, {"b": 2}])`, want: `Result(ok=True, value="a: 1\n---\nb: 2\n")`},
-		{name: "try_encode_all error", expr: `yaml.try_encode_all("x")`, want: `Result(ok=False, error="yaml.encode_all: expected list, got string")`},
-		{name: "round trip", pre: `docs = [{"a": [1, 2]}, None, "s", {"b": {"c": True}}]`,
-			expr: `yaml.decode_all(yaml.encode_all(docs)) == docs`, want: "True"},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Name: "joined", Expr: `yaml.encode_all([{"kind": "A"}, {"kind": "B"}])`, Want: "kind: A\n---\nkind: B\n"},
+		{Name: "one", Expr: `yaml.encode_all([1])`, Want: "1\n"},
+		{Name: "empty", Expr: `yaml.encode_all([])`, Want: ""},
+		{Name: "mixed", Expr: `yaml.encode_all([[], {}, "x"])`, Want: "[]\n---\n{}\n---\nx\n"},
+		{Name: "tuple refused", Expr: `yaml.encode_all(({"a": 1},))`, Err: `yaml.encode_all: expected list, got tuple`},
+		{Name: "dict refused", Expr: `yaml.encode_all({})`, Err: `yaml.encode_all: expected list, got dict`},
+		{Name: "arity", Expr: `yaml.encode_all()`, Err: `yaml.encode_all: expected 1 argument, got 0`},
+		{Name: "item error", Expr: `yaml.encode_all([1, yaml])`, Err: `yaml.encode_all[1]: unsupported type: module`},
+		{Name: "try_encode_all", Expr: `yaml.try_encode_all([{"a": 1}, {"b": 2}])`, Want: `Result(ok=True, value="a: 1\n---\nb: 2\n")`},
+		{Name: "try_encode_all error", Expr: `yaml.try_encode_all("x")`, Want: `Result(ok=False, error="yaml.encode_all: expected list, got string")`},
+		{Name: "round trip", Pre: `docs = [{"a": [1, 2]}, None, "s", {"b": {"c": True}}]`,
+			Expr: `yaml.decode_all(yaml.encode_all(docs)) == docs`, Want: "True"},
 	})
 }
 
 func TestDecode(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{name: "mapping", expr: `yaml.decode("name: svc\nversion: 1\n")`, want: `{"name": "svc", "version": 1}`},
-		{name: "document order", expr: `list(yaml.decode("b: 1\na: 2\nc: 3\n").keys())`, want: `["b", "a", "c"]`},
-		{name: "sequence", expr: `yaml.decode("- a\n- b\n- c\n")`, want: `["a", "b", "c"]`},
-		{name: "nested", expr: `yaml.decode("a:\n  b:\n    c: [1, {d: e}]\n")["a"]["b"]["c"][1]["d"]`, want: `e`},
-		{name: "int keys stay ints", expr: `yaml.decode("1: one\n2: two\n")`, want: `{1: "one", 2: "two"}`},
-		{name: "hex int", expr: `yaml.decode("0x1F")`, want: `31`},
-		{name: "octal", expr: `yaml.decode("[0o17, 017, 1_000]")`, want: `[15, 15, 1000]`},
-		{name: "floats", expr: `yaml.decode("[1.5, 1e3, .inf, -.Inf]")`, want: `[1.5, 1000.0, +inf, -inf]`},
-		{name: "nan", expr: `str(yaml.decode(".nan"))`, want: `nan`},
-		{name: "only true/false are bools", expr: `yaml.decode("[true, false, True, yes, on, no, off]")`, want: `[True, False, True, "yes", "on", "no", "off"]`},
-		{name: "nulls", expr: `yaml.decode("[null, ~, ]")`, want: `[None, None]`},
-		{name: "empty value", expr: `yaml.decode("a:\nb: 1")`, want: `{"a": None, "b": 1}`},
-		{name: "quoted scalars are str", expr: `yaml.decode("['1', \"true\", 'null']")`, want: `["1", "true", "null"]`},
-		{name: "timestamp kept as text", expr: `yaml.decode("d: 2024-01-01\nt: 2024-01-01T10:00:00Z\ne: !!timestamp 2001-12-14")`,
-			want: `{"d": "2024-01-01", "t": "2024-01-01T10:00:00Z", "e": "2001-12-14"}`},
-		{name: "explicit tags", expr: `yaml.decode("[!!str 12, !!float 1, !!binary aGk=, !custom x]")`, want: `["12", 1.0, "hi", "x"]`},
-		{name: "uint64", expr: `yaml.decode("18446744073709551615")`, want: `18446744073709551615`},
-		{name: "beyond uint64 is float", expr: `yaml.decode("99999999999999999999")`, want: `1e+20`},
-		{name: "anchors and aliases", expr: `yaml.decode("a: &x [1, 2]\nb: *x\n")`, want: `{"a": [1, 2], "b": [1, 2]}`},
-		{name: "aliases are copies", pre: `d = yaml.decode("a: &x [1]\nb: *x\n")`, expr: `d["a"].append(2) or d`, want: `{"a": [1, 2], "b": [1]}`},
-		{name: "merge keys", expr: `yaml.decode("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n  z: 4\n")["d"]`, want: `{"y": 3, "z": 4, "x": 1}`},
-		{name: "merge sequence earlier wins", expr: `yaml.decode("a: &a {k: 1, p: 1}\nb: &b {k: 2, q: 2}\nc:\n  <<: [*a, *b]\n")["c"]`, want: `{"k": 1, "p": 1, "q": 2}`},
-		{name: "bad merge", expr: `yaml.decode("a: &a [1]\nb:\n  <<: *a\n")`, err: `yaml: map merge requires map or sequence of maps as the value`},
-		{name: "flow style", expr: `yaml.decode("{a: [1, 2], b: {c: d}}")`, want: `{"a": [1, 2], "b": {"c": "d"}}`},
-		{name: "bool and null keys", expr: `yaml.decode("true: a\n~: b\n1.5: c")`, want: `{True: "a", None: "b", 1.5: "c"}`},
-		{name: "first document only", expr: `yaml.decode("a: 1\n---\nb: [unclosed")`, want: `{"a": 1}`},
-		{name: "empty", expr: `yaml.decode("")`, want: `None`},
-		{name: "lone separator", expr: `yaml.decode("---")`, want: `None`},
-		{name: "comment only", expr: `yaml.decode("# nothing\n")`, want: `None`},
-		{name: "scalar", expr: `yaml.decode("hello")`, want: `hello`},
-		{name: "bytes input", expr: `yaml.decode(b"name: demo\nversion: 1")`, want: `{"name": "demo", "version": 1}`},
-		{name: "syntax error unprefixed", expr: `yaml.decode("key: [unclosed")`, err: `yaml: line 1: did not find expected ',' or ']'`},
-		{name: "duplicate keys", expr: `yaml.decode("a: 1\na: 2")`, err: "yaml: unmarshal errors:\n  line 2: mapping key \"a\" already defined at line 1"},
-		{name: "several duplicate keys", expr: `yaml.decode("a: 1\na: 2\nb: {c: 1, c: 2}")`,
-			err: "yaml: unmarshal errors:\n  line 2: mapping key \"a\" already defined at line 1"},
-		{name: "nested duplicate keys reported together", expr: `yaml.decode("x: {a: 1, a: 2}\ny: {b: 1, b: 2}")`,
-			err: "yaml: unmarshal errors:\n  line 1: mapping key \"a\" already defined at line 1\n  line 2: mapping key \"b\" already defined at line 2"},
-		{name: "self-referencing anchor", expr: `yaml.decode("a: &a [*a]")`, err: `yaml: anchor 'a' value contains itself`},
-		{name: "unknown anchor", expr: `yaml.decode("a: *nope")`, err: `yaml: unknown anchor 'nope' referenced`},
-		{name: "unhashable key", expr: `yaml.decode("? [1, 2]\n: x")`, err: `yaml: invalid map key: []interface {}{1, 2}`},
-		{name: "bad explicit tag", expr: `yaml.decode("!!int abc")`, err: "yaml: cannot decode !!str `abc` as a !!int"},
-		{name: "bad explicit null", expr: `yaml.decode("!!null abc")`, err: "yaml: cannot decode !!str `abc` as a !!null"},
-		{name: "bad explicit timestamp", expr: `yaml.decode("!!timestamp abc")`, err: "yaml: cannot decode !!str `abc` as a !!timestamp"},
-		{name: "explicit good tags", expr: `yaml.decode("[!!null ~, !!bool true, !!int 7, !!timestamp 2001-12-14]")`, want: `[None, True, 7, "2001-12-14"]`},
-		{name: "too deep", expr: `yaml.decode("[" * 20000 + "]" * 20000)`, err: `yaml: exceeded max depth of 10000`},
-		{name: "encode too deep", pre: "v = None\ndef nest():\n    x = None\n    for _ in range(20000):\n        x = [x]\n    return x", expr: `yaml.encode(nest())`,
-			err: `value nested more than 10000 levels deep (cyclic value?)`},
-		{name: "bad arg type", expr: `yaml.decode(1)`, err: `yaml.decode: argument must be string or bytes, got int`},
-		{name: "arity", expr: `yaml.decode("a", "b")`, err: `yaml.decode: expected 1 argument, got 2`},
-		{name: "try_decode ok", expr: `yaml.try_decode(b"a: 1")`, want: `Result(ok=True, value={"a": 1})`},
-		{name: "try_decode syntax", expr: `yaml.try_decode("key: [unclosed")`, want: `Result(ok=False, error="yaml: line 1: did not find expected ',' or ']'")`},
-		{name: "try_decode type", expr: `yaml.try_decode(42)`, want: `Result(ok=False, error="yaml.decode: argument must be string or bytes, got int")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Name: "mapping", Expr: `yaml.decode("name: svc\nversion: 1\n")`, Want: `{"name": "svc", "version": 1}`},
+		{Name: "document order", Expr: `list(yaml.decode("b: 1\na: 2\nc: 3\n").keys())`, Want: `["b", "a", "c"]`},
+		{Name: "sequence", Expr: `yaml.decode("- a\n- b\n- c\n")`, Want: `["a", "b", "c"]`},
+		{Name: "nested", Expr: `yaml.decode("a:\n  b:\n    c: [1, {d: e}]\n")["a"]["b"]["c"][1]["d"]`, Want: `e`},
+		{Name: "int keys stay ints", Expr: `yaml.decode("1: one\n2: two\n")`, Want: `{1: "one", 2: "two"}`},
+		{Name: "hex int", Expr: `yaml.decode("0x1F")`, Want: `31`},
+		{Name: "octal", Expr: `yaml.decode("[0o17, 017, 1_000]")`, Want: `[15, 15, 1000]`},
+		{Name: "floats", Expr: `yaml.decode("[1.5, 1e3, .inf, -.Inf]")`, Want: `[1.5, 1000.0, +inf, -inf]`},
+		{Name: "nan", Expr: `str(yaml.decode(".nan"))`, Want: `nan`},
+		{Name: "only true/false are bools", Expr: `yaml.decode("[true, false, True, yes, on, no, off]")`, Want: `[True, False, True, "yes", "on", "no", "off"]`},
+		{Name: "nulls", Expr: `yaml.decode("[null, ~, ]")`, Want: `[None, None]`},
+		{Name: "empty value", Expr: `yaml.decode("a:\nb: 1")`, Want: `{"a": None, "b": 1}`},
+		{Name: "quoted scalars are str", Expr: `yaml.decode("['1', \"true\", 'null']")`, Want: `["1", "true", "null"]`},
+		{Name: "timestamp kept as text", Expr: `yaml.decode("d: 2024-01-01\nt: 2024-01-01T10:00:00Z\ne: !!timestamp 2001-12-14")`,
+			Want: `{"d": "2024-01-01", "t": "2024-01-01T10:00:00Z", "e": "2001-12-14"}`},
+		{Name: "explicit tags", Expr: `yaml.decode("[!!str 12, !!float 1, !!binary aGk=, !custom x]")`, Want: `["12", 1.0, "hi", "x"]`},
+		{Name: "uint64", Expr: `yaml.decode("18446744073709551615")`, Want: `18446744073709551615`},
+		{Name: "beyond uint64 is float", Expr: `yaml.decode("99999999999999999999")`, Want: `1e+20`},
+		{Name: "anchors and aliases", Expr: `yaml.decode("a: &x [1, 2]\nb: *x\n")`, Want: `{"a": [1, 2], "b": [1, 2]}`},
+		{Name: "aliases are copies", Pre: `d = yaml.decode("a: &x [1]\nb: *x\n")`, Expr: `d["a"].append(2) or d`, Want: `{"a": [1, 2], "b": [1]}`},
+		{Name: "merge keys", Expr: `yaml.decode("base: &b {x: 1, y: 2}\nd:\n  <<: *b\n  y: 3\n  z: 4\n")["d"]`, Want: `{"y": 3, "z": 4, "x": 1}`},
+		{Name: "merge sequence earlier wins", Expr: `yaml.decode("a: &a {k: 1, p: 1}\nb: &b {k: 2, q: 2}\nc:\n  <<: [*a, *b]\n")["c"]`, Want: `{"k": 1, "p": 1, "q": 2}`},
+		{Name: "bad merge", Expr: `yaml.decode("a: &a [1]\nb:\n  <<: *a\n")`, Err: `yaml: map merge requires map or sequence of maps as the value`},
+		{Name: "flow style", Expr: `yaml.decode("{a: [1, 2], b: {c: d}}")`, Want: `{"a": [1, 2], "b": {"c": "d"}}`},
+		{Name: "bool and null keys", Expr: `yaml.decode("true: a\n~: b\n1.5: c")`, Want: `{True: "a", None: "b", 1.5: "c"}`},
+		{Name: "first document only", Expr: `yaml.decode("a: 1\n---\nb: [unclosed")`, Want: `{"a": 1}`},
+		{Name: "empty", Expr: `yaml.decode("")`, Want: `None`},
+		{Name: "lone separator", Expr: `yaml.decode("---")`, Want: `None`},
+		{Name: "comment only", Expr: `yaml.decode("# nothing\n")`, Want: `None`},
+		{Name: "scalar", Expr: `yaml.decode("hello")`, Want: `hello`},
+		{Name: "bytes input", Expr: `yaml.decode(b"name: demo\nversion: 1")`, Want: `{"name": "demo", "version": 1}`},
+		{Name: "syntax error unprefixed", Expr: `yaml.decode("key: [unclosed")`, Err: `yaml: line 1: did not find expected ',' or ']'`},
+		{Name: "duplicate keys", Expr: `yaml.decode("a: 1\na: 2")`, Err: "yaml: unmarshal errors:\n  line 2: mapping key \"a\" already defined at line 1"},
+		{Name: "several duplicate keys", Expr: `yaml.decode("a: 1\na: 2\nb: {c: 1, c: 2}")`,
+			Err: "yaml: unmarshal errors:\n  line 2: mapping key \"a\" already defined at line 1"},
+		{Name: "nested duplicate keys reported together", Expr: `yaml.decode("x: {a: 1, a: 2}\ny: {b: 1, b: 2}")`,
+			Err: "yaml: unmarshal errors:\n  line 1: mapping key \"a\" already defined at line 1\n  line 2: mapping key \"b\" already defined at line 2"},
+		{Name: "self-referencing anchor", Expr: `yaml.decode("a: &a [*a]")`, Err: `yaml: anchor 'a' value contains itself`},
+		{Name: "unknown anchor", Expr: `yaml.decode("a: *nope")`, Err: `yaml: unknown anchor 'nope' referenced`},
+		{Name: "unhashable key", Expr: `yaml.decode("? [1, 2]\n: x")`, Err: `yaml: invalid map key: []interface {}{1, 2}`},
+		{Name: "bad explicit tag", Expr: `yaml.decode("!!int abc")`, Err: "yaml: cannot decode !!str `abc` as a !!int"},
+		{Name: "bad explicit null", Expr: `yaml.decode("!!null abc")`, Err: "yaml: cannot decode !!str `abc` as a !!null"},
+		{Name: "bad explicit timestamp", Expr: `yaml.decode("!!timestamp abc")`, Err: "yaml: cannot decode !!str `abc` as a !!timestamp"},
+		{Name: "explicit good tags", Expr: `yaml.decode("[!!null ~, !!bool true, !!int 7, !!timestamp 2001-12-14]")`, Want: `[None, True, 7, "2001-12-14"]`},
+		{Name: "too deep", Expr: `yaml.decode("[" * 20000 + "]" * 20000)`, Err: `yaml: exceeded max depth of 10000`},
+		{Name: "encode too deep", Pre: "v = None\ndef nest():\n    x = None\n    for _ in range(20000):\n        x = [x]\n    return x", Expr: `yaml.encode(nest())`,
+			Err: `value nested more than 10000 levels deep (cyclic value?)`},
+		{Name: "bad arg type", Expr: `yaml.decode(1)`, Err: `yaml.decode: argument must be string or bytes, got int`},
+		{Name: "arity", Expr: `yaml.decode("a", "b")`, Err: `yaml.decode: expected 1 argument, got 2`},
+		{Name: "try_decode ok", Expr: `yaml.try_decode(b"a: 1")`, Want: `Result(ok=True, value={"a": 1})`},
+		{Name: "try_decode syntax", Expr: `yaml.try_decode("key: [unclosed")`, Want: `Result(ok=False, error="yaml: line 1: did not find expected ',' or ']'")`},
+		{Name: "try_decode type", Expr: `yaml.try_decode(42)`, Want: `Result(ok=False, error="yaml.decode: argument must be string or bytes, got int")`},
 	})
 }
 
 func TestDecodeAll(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{name: "two docs", expr: `yaml.decode_all("name: first\n---\nname: second\n")`, want: `[{"name": "first"}, {"name": "second"}]`},
-		{name: "one doc", expr: `yaml.decode_all("a: 1")`, want: `[{"a": 1}]`},
-		{name: "empty", expr: `yaml.decode_all("")`, want: `[]`},
-		{name: "leading separator", expr: `yaml.decode_all("---\na: 1\n")`, want: `[{"a": 1}]`},
-		{name: "empty doc between", expr: `yaml.decode_all("a: 1\n---\n---\nb: 2\n")`, want: `[{"a": 1}, None, {"b": 2}]`},
-		{name: "end markers", expr: `yaml.decode_all("a: 1\n...\n---\nb: 2\n...\n")`, want: `[{"a": 1}, {"b": 2}]`},
-		{name: "list docs", expr: `yaml.decode_all("- a\n- b\n---\n- c\n- d\n")[1][0]`, want: `c`},
-		{name: "type", expr: `type(yaml.decode_all("a: 1"))`, want: `list`},
-		{name: "bytes input", expr: `yaml.decode_all(b"a: 1\n---\nb: 2")`, want: `[{"a": 1}, {"b": 2}]`},
-		{name: "bad doc fails the call", expr: `yaml.decode_all("valid: doc\n---\nkey: [unclosed")`, err: `yaml.decode_all: yaml: line 2: did not find expected ',' or ']'`},
-		{name: "duplicate key in second doc", expr: `yaml.decode_all("a: 1\n---\nb: 1\nb: 2\n")`,
-			err: "yaml.decode_all: yaml: unmarshal errors:\n  line 4: mapping key \"b\" already defined at line 3"},
-		{name: "anchors carry over documents (yaml.v3)", expr: `yaml.decode_all("a: &x 1\n---\nb: *x\n")`, want: `[{"a": 1}, {"b": 1}]`},
-		{name: "bad arg", expr: `yaml.decode_all([1, 2])`, err: `yaml.decode_all: argument must be string or bytes, got list`},
-		{name: "try_decode_all bad arg", expr: `yaml.try_decode_all([1, 2])`, want: `Result(ok=False, error="yaml.decode_all: argument must be string or bytes, got list")`},
-		{name: "try_decode_all", expr: `yaml.try_decode_all("a: 1\n---\nb: 2")`, want: `Result(ok=True, value=[{"a": 1}, {"b": 2}])`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Name: "two docs", Expr: `yaml.decode_all("name: first\n---\nname: second\n")`, Want: `[{"name": "first"}, {"name": "second"}]`},
+		{Name: "one doc", Expr: `yaml.decode_all("a: 1")`, Want: `[{"a": 1}]`},
+		{Name: "empty", Expr: `yaml.decode_all("")`, Want: `[]`},
+		{Name: "leading separator", Expr: `yaml.decode_all("---\na: 1\n")`, Want: `[{"a": 1}]`},
+		{Name: "empty doc between", Expr: `yaml.decode_all("a: 1\n---\n---\nb: 2\n")`, Want: `[{"a": 1}, None, {"b": 2}]`},
+		{Name: "end markers", Expr: `yaml.decode_all("a: 1\n...\n---\nb: 2\n...\n")`, Want: `[{"a": 1}, {"b": 2}]`},
+		{Name: "list docs", Expr: `yaml.decode_all("- a\n- b\n---\n- c\n- d\n")[1][0]`, Want: `c`},
+		{Name: "type", Expr: `type(yaml.decode_all("a: 1"))`, Want: `list`},
+		{Name: "bytes input", Expr: `yaml.decode_all(b"a: 1\n---\nb: 2")`, Want: `[{"a": 1}, {"b": 2}]`},
+		{Name: "bad doc fails the call", Expr: `yaml.decode_all("valid: doc\n---\nkey: [unclosed")`, Err: `yaml.decode_all: yaml: line 2: did not find expected ',' or ']'`},
+		{Name: "duplicate key in second doc", Expr: `yaml.decode_all("a: 1\n---\nb: 1\nb: 2\n")`,
+			Err: "yaml.decode_all: yaml: unmarshal errors:\n  line 4: mapping key \"b\" already defined at line 3"},
+		{Name: "anchors carry over documents (yaml.v3)", Expr: `yaml.decode_all("a: &x 1\n---\nb: *x\n")`, Want: `[{"a": 1}, {"b": 1}]`},
+		{Name: "bad arg", Expr: `yaml.decode_all([1, 2])`, Err: `yaml.decode_all: argument must be string or bytes, got list`},
+		{Name: "try_decode_all bad arg", Expr: `yaml.try_decode_all([1, 2])`, Want: `Result(ok=False, error="yaml.decode_all: argument must be string or bytes, got list")`},
+		{Name: "try_decode_all", Expr: `yaml.try_decode_all("a: 1\n---\nb: 2")`, Want: `Result(ok=True, value=[{"a": 1}, {"b": 2}])`},
 	})
 }
 
 func TestObjects(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `yaml.file("/some/config.yaml").path`, want: `/some/config.yaml`},
-		{expr: `type(yaml.file("x"))`, want: `yaml.file`},
-		{expr: `str(yaml.file("/a b"))`, want: `yaml.file("/a b")`},
-		{expr: `dir(yaml.file("x"))`, want: `["decode", "decode_all", "path", "try_decode", "try_decode_all"]`},
-		{expr: `bool(yaml.file(""))`, want: `False`},
-		{expr: `bool(yaml.file("x"))`, want: `True`},
-		{expr: `{yaml.file("x"): 1}`, err: `unhashable type: yaml.file`},
-		{expr: `yaml.file("x").try_path`, err: `yaml.file has no .try_path field or method (did you mean .path?)`},
-		{expr: `yaml.file()`, err: `yaml.file: expected 1 argument (path), got 0`},
-		{expr: `yaml.file("a", "b")`, err: `yaml.file: expected 1 argument (path), got 2`},
-		{expr: `yaml.file(1)`, err: `yaml.file: path must be a string, got int`},
-		{expr: `yaml.try_file("/p.yaml").value.path`, want: `/p.yaml`},
-		{expr: `yaml.try_file(1)`, want: `Result(ok=False, error="yaml.file: path must be a string, got int")`},
-		{expr: `yaml.file("x").decode(1)`, err: `yaml.file.decode: takes no arguments`},
-		{expr: `yaml.file("x").decode_all(k=1)`, err: `yaml.file.decode_all: takes no arguments`},
-		{expr: `yaml.file("x").try_decode(1)`, want: `Result(ok=False, error="yaml.file.decode: takes no arguments")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `yaml.file("/some/config.yaml").path`, Want: `/some/config.yaml`},
+		{Expr: `type(yaml.file("x"))`, Want: `yaml.file`},
+		{Expr: `str(yaml.file("/a b"))`, Want: `yaml.file("/a b")`},
+		{Expr: `dir(yaml.file("x"))`, Want: `["decode", "decode_all", "path", "try_decode", "try_decode_all"]`},
+		{Expr: `bool(yaml.file(""))`, Want: `False`},
+		{Expr: `bool(yaml.file("x"))`, Want: `True`},
+		{Expr: `{yaml.file("x"): 1}`, Err: `unhashable type: yaml.file`},
+		{Expr: `yaml.file("x").try_path`, Err: `yaml.file has no .try_path field or method (did you mean .path?)`},
+		{Expr: `yaml.file()`, Err: `yaml.file: expected 1 argument (path), got 0`},
+		{Expr: `yaml.file("a", "b")`, Err: `yaml.file: expected 1 argument (path), got 2`},
+		{Expr: `yaml.file(1)`, Err: `yaml.file: path must be a string, got int`},
+		{Expr: `yaml.try_file("/p.yaml").value.path`, Want: `/p.yaml`},
+		{Expr: `yaml.try_file(1)`, Want: `Result(ok=False, error="yaml.file: path must be a string, got int")`},
+		{Expr: `yaml.file("x").decode(1)`, Err: `yaml.file.decode: takes no arguments`},
+		{Expr: `yaml.file("x").decode_all(k=1)`, Err: `yaml.file.decode_all: takes no arguments`},
+		{Expr: `yaml.file("x").try_decode(1)`, Want: `Result(ok=False, error="yaml.file.decode: takes no arguments")`},
 
-		{name: "data is the same object", pre: `d = {"a": [1]}`, expr: `yaml.source(d).data.update(b=2) or d`, want: `{"a": [1], "b": 2}`},
-		{pre: `d = {"a": [1]}`, expr: `yaml.source(d).data == d`, want: `True`},
-		{expr: `type(yaml.source(1))`, want: `yaml.writer`},
-		{expr: `str(yaml.source({}))`, want: `yaml.writer(dict)`},
-		{expr: `str(yaml.source(None))`, want: `yaml.writer(NoneType)`},
-		{expr: `dir(yaml.source(1))`, want: `["data", "try_write_file", "write_file"]`},
-		{expr: `bool(yaml.source(None))`, want: `False`},
-		{expr: `bool(yaml.source([]))`, want: `True`},
-		{expr: `{yaml.source(1): 1}`, err: `unhashable type: yaml.writer`},
-		{expr: `yaml.source(1).encode`, err: `yaml.writer has no .encode field or method`},
-		{expr: `yaml.source()`, err: `yaml.source: expected 1 argument (data), got 0`},
-		{expr: `yaml.try_source({"a": 1}).value.data`, want: `{"a": 1}`},
-		{expr: `yaml.source(1).write_file()`, err: `yaml.writer.write_file: expected 1 argument (path), got 0`},
-		{expr: `yaml.source(1).write_file("a", "b")`, err: `yaml.writer.write_file: expected 1 argument (path), got 2`},
-		{expr: `yaml.source(1).write_file(1)`, err: `yaml.writer.write_file: path must be a string, got int`},
-		{expr: `yaml.source(1).try_write_file()`, want: `Result(ok=False, error="yaml.writer.write_file: expected 1 argument (path), got 0")`},
+		{Name: "data is the same object", Pre: `d = {"a": [1]}`, Expr: `yaml.source(d).data.update(b=2) or d`, Want: `{"a": [1], "b": 2}`},
+		{Pre: `d = {"a": [1]}`, Expr: `yaml.source(d).data == d`, Want: `True`},
+		{Expr: `type(yaml.source(1))`, Want: `yaml.writer`},
+		{Expr: `str(yaml.source({}))`, Want: `yaml.writer(dict)`},
+		{Expr: `str(yaml.source(None))`, Want: `yaml.writer(NoneType)`},
+		{Expr: `dir(yaml.source(1))`, Want: `["data", "try_write_file", "write_file"]`},
+		{Expr: `bool(yaml.source(None))`, Want: `False`},
+		{Expr: `bool(yaml.source([]))`, Want: `True`},
+		{Expr: `{yaml.source(1): 1}`, Err: `unhashable type: yaml.writer`},
+		{Expr: `yaml.source(1).encode`, Err: `yaml.writer has no .encode field or method`},
+		{Expr: `yaml.source()`, Err: `yaml.source: expected 1 argument (data), got 0`},
+		{Expr: `yaml.try_source({"a": 1}).value.data`, Want: `{"a": 1}`},
+		{Expr: `yaml.source(1).write_file()`, Err: `yaml.writer.write_file: expected 1 argument (path), got 0`},
+		{Expr: `yaml.source(1).write_file("a", "b")`, Err: `yaml.writer.write_file: expected 1 argument (path), got 2`},
+		{Expr: `yaml.source(1).write_file(1)`, Err: `yaml.writer.write_file: path must be a string, got int`},
+		{Expr: `yaml.source(1).try_write_file()`, Want: `Result(ok=False, error="yaml.writer.write_file: expected 1 argument (path), got 0")`},
 
-		{name: "namespace", expr: `dir(yaml)`, want: `["decode", "decode_all", "encode", "encode_all", "file", "source", "try_decode", "try_decode_all", "try_encode", "try_encode_all", "try_file", "try_source"]`},
-		{expr: `type(yaml)`, want: `module`},
-		{expr: `type(yaml.decode)`, want: `builtin_function_or_method`},
-		{expr: `yaml.try_nope`, err: `module has no .try_nope field or method (did you mean .try_encode?)`},
+		{Name: "namespace", Expr: `dir(yaml)`, Want: `["decode", "decode_all", "encode", "encode_all", "file", "source", "try_decode", "try_decode_all", "try_encode", "try_encode_all", "try_file", "try_source"]`},
+		{Expr: `type(yaml)`, Want: `module`},
+		{Expr: `type(yaml.decode)`, Want: `builtin_function_or_method`},
+		{Expr: `yaml.try_nope`, Err: `module has no .try_nope field or method (did you mean .try_encode?)`},
 	})
 }
 
 func TestFileIO(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, content string) string { return kitetest.WriteFile(t, filepath.Join(dir, name), content) }
 	missing := filepath.Join(dir, "missing.yaml")
 	cfgFile := write("cfg.yaml", "name: svc\nversion: 1\nnested:\n  a: [1, 2]\n")
 	listFile := write("list.yaml", "- a\n- b\n- c\n")
 	multi := write("multi.yaml", "name: first\n---\nname: second\n")
 	bad := write("bad.yaml", "a: 1\n---\nkey: [unclosed\n")
-	runCases(t, nil, []evalCase{
-		{name: "decode", expr: `yaml.file(` + quote(cfgFile) + `).decode()`, want: `{"name": "svc", "version": 1, "nested": {"a": [1, 2]}}`},
-		{name: "decode list", expr: `len(yaml.file(` + quote(listFile) + `).decode())`, want: `3`},
-		{name: "decode first doc", expr: `yaml.file(` + quote(multi) + `).decode()`, want: `{"name": "first"}`},
-		{name: "decode_all", expr: `yaml.file(` + quote(multi) + `).decode_all()`, want: `[{"name": "first"}, {"name": "second"}]`},
-		{name: "decode first of bad", expr: `yaml.file(` + quote(bad) + `).decode()`, want: `{"a": 1}`},
-		{name: "decode_all bad", expr: `yaml.file(` + quote(bad) + `).decode_all()`, err: `yaml.file.decode_all: yaml: line 2: did not find expected ',' or ']'`},
-		{name: "decode syntax error", expr: `yaml.file(` + quote(write("bad1.yaml", "a: [")) + `).decode()`,
-			err: `yaml.file.decode: yaml: line 1: did not find expected node content`},
-		{name: "decode missing", expr: `yaml.file(` + quote(missing) + `).decode()`, err: `yaml.file.decode: open ` + missing + `: no such file or directory`},
-		{name: "decode_all missing", expr: `yaml.file(` + quote(missing) + `).decode_all()`, err: `yaml.file.decode_all: open ` + missing + `: no such file or directory`},
-		{name: "try_decode missing", expr: `yaml.file(` + quote(missing) + `).try_decode()`,
-			want: `Result(ok=False, error="yaml.file.decode: open ` + missing + `: no such file or directory")`},
-		{name: "try_decode_all ok", expr: `yaml.file(` + quote(multi) + `).try_decode_all()`, want: `Result(ok=True, value=[{"name": "first"}, {"name": "second"}])`},
-		{name: "decode directory", expr: `yaml.file(` + quote(dir) + `).decode()`, err: `yaml.file.decode: read ` + dir + `: is a directory`},
-		{name: "decode empty path", expr: `yaml.file("").decode()`, err: `yaml.file.decode: open : no such file or directory`},
-		{name: "empty file", expr: `[yaml.file(` + quote(write("empty.yaml", "")) + `).decode(), yaml.file(` + quote(dir+"/empty.yaml") + `).decode_all()]`, want: `[None, []]`},
-		{name: "write into missing dir", expr: `yaml.source(1).write_file(` + quote(filepath.Join(dir, "no", "x.yaml")) + `)`,
-			err: `yaml.writer.write_file: open ` + filepath.Join(dir, "no", "x.yaml") + `: no such file or directory`},
-		{name: "write encode error", expr: `yaml.source({"f": yaml}).write_file(` + quote(filepath.Join(dir, "e.yaml")) + `)`,
-			err: `yaml.writer.write_file: unsupported type: module`},
-		{name: "write item error", expr: `yaml.source([1, yaml]).write_file(` + quote(filepath.Join(dir, "e.yaml")) + `)`,
-			err: `yaml.writer.write_file[1]: unsupported type: module`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Name: "decode", Expr: `yaml.file(` + quote(cfgFile) + `).decode()`, Want: `{"name": "svc", "version": 1, "nested": {"a": [1, 2]}}`},
+		{Name: "decode list", Expr: `len(yaml.file(` + quote(listFile) + `).decode())`, Want: `3`},
+		{Name: "decode first doc", Expr: `yaml.file(` + quote(multi) + `).decode()`, Want: `{"name": "first"}`},
+		{Name: "decode_all", Expr: `yaml.file(` + quote(multi) + `).decode_all()`, Want: `[{"name": "first"}, {"name": "second"}]`},
+		{Name: "decode first of bad", Expr: `yaml.file(` + quote(bad) + `).decode()`, Want: `{"a": 1}`},
+		{Name: "decode_all bad", Expr: `yaml.file(` + quote(bad) + `).decode_all()`, Err: `yaml.file.decode_all: yaml: line 2: did not find expected ',' or ']'`},
+		{Name: "decode syntax error", Expr: `yaml.file(` + quote(write("bad1.yaml", "a: [")) + `).decode()`,
+			Err: `yaml.file.decode: yaml: line 1: did not find expected node content`},
+		{Name: "decode missing", Expr: `yaml.file(` + quote(missing) + `).decode()`, Err: `yaml.file.decode: open ` + missing + `: no such file or directory`},
+		{Name: "decode_all missing", Expr: `yaml.file(` + quote(missing) + `).decode_all()`, Err: `yaml.file.decode_all: open ` + missing + `: no such file or directory`},
+		{Name: "try_decode missing", Expr: `yaml.file(` + quote(missing) + `).try_decode()`,
+			Want: `Result(ok=False, error="yaml.file.decode: open ` + missing + `: no such file or directory")`},
+		{Name: "try_decode_all ok", Expr: `yaml.file(` + quote(multi) + `).try_decode_all()`, Want: `Result(ok=True, value=[{"name": "first"}, {"name": "second"}])`},
+		{Name: "decode directory", Expr: `yaml.file(` + quote(dir) + `).decode()`, Err: `yaml.file.decode: read ` + dir + `: is a directory`},
+		{Name: "decode empty path", Expr: `yaml.file("").decode()`, Err: `yaml.file.decode: open : no such file or directory`},
+		{Name: "empty file", Expr: `[yaml.file(` + quote(write("empty.yaml", "")) + `).decode(), yaml.file(` + quote(dir+"/empty.yaml") + `).decode_all()]`, Want: `[None, []]`},
+		{Name: "write into missing dir", Expr: `yaml.source(1).write_file(` + quote(filepath.Join(dir, "no", "x.yaml")) + `)`,
+			Err: `yaml.writer.write_file: open ` + filepath.Join(dir, "no", "x.yaml") + `: no such file or directory`},
+		{Name: "write encode error", Expr: `yaml.source({"f": yaml}).write_file(` + quote(filepath.Join(dir, "e.yaml")) + `)`,
+			Err: `yaml.writer.write_file: unsupported type: module`},
+		{Name: "write item error", Expr: `yaml.source([1, yaml]).write_file(` + quote(filepath.Join(dir, "e.yaml")) + `)`,
+			Err: `yaml.writer.write_file[1]: unsupported type: module`},
 	})
-	if _, err := os.Stat(filepath.Join(dir, "e.yaml")); !os.IsNotExist(err) {
-		t.Fatal("a failed encode created its file")
-	}
+	kitetest.NoFile(t, filepath.Join(dir, "e.yaml")) // a failed write creates no file
 
 	writes := []struct{ name, data, want string }{
 		{"dict", `{"key": "value"}`, "key: value\n"},
@@ -236,26 +227,17 @@ func TestFileIO(t *testing.T) {
 	for _, c := range writes {
 		t.Run("write "+c.name, func(t *testing.T) {
 			p := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")
-			got, msg, _ := run(t, nil, "", `yaml.source(`+c.data+`).write_file(`+quote(p)+`, indent=2)`)
+			got, msg, _ := kit.Eval(t, nil, "", `yaml.source(`+c.data+`).write_file(`+quote(p)+`, indent=2)`)
 			if msg != "" || got != "None" {
 				t.Fatalf("= %s (%s)", got, msg)
 			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if string(b) != c.want {
-				t.Fatalf("file = %q, want %q", b, c.want)
-			}
-			if fi, _ := os.Stat(p); fi.Mode().Perm()&^0o644 != 0 {
-				t.Fatalf("mode = %v, want at most 0644", fi.Mode().Perm())
-			}
+			kitetest.WantFile(t, p, c.want)
 		})
 	}
 
 	t.Run("write truncates", func(t *testing.T) {
 		p := write("trunc.yaml", strings.Repeat("x", 100))
-		if _, msg, _ := run(t, nil, "", `yaml.source(1).write_file(`+quote(p)+`)`); msg != "" {
+		if _, msg, _ := kit.Eval(t, nil, "", `yaml.source(1).write_file(`+quote(p)+`)`); msg != "" {
 			t.Fatal(msg)
 		}
 		if b, _ := os.ReadFile(p); string(b) != "1\n" {
@@ -265,7 +247,7 @@ func TestFileIO(t *testing.T) {
 
 	t.Run("failed write keeps old content", func(t *testing.T) {
 		p := write("keep.yaml", "old: 1\n")
-		_, msg, _ := run(t, nil, "", `yaml.source([1, yaml]).write_file(`+quote(p)+`)`)
+		_, msg, _ := kit.Eval(t, nil, "", `yaml.source([1, yaml]).write_file(`+quote(p)+`)`)
 		if msg == "" {
 			t.Fatal("no error")
 		}
@@ -282,7 +264,7 @@ one = yaml.file(` + quote(p) + `).decode()
 docs = [{"name": "first"}, {"name": "second"}]
 yaml.source(docs).write_file(` + quote(p) + `)
 many = yaml.file(` + quote(p) + `).decode_all()`
-		got, msg, _ := run(t, nil, pre, `one == data and many == docs`)
+		got, msg, _ := kit.Eval(t, nil, pre, `one == data and many == docs`)
 		if msg != "" || got != "True" {
 			t.Fatalf("= %s (%s)", got, msg)
 		}
@@ -290,11 +272,11 @@ many = yaml.file(` + quote(p) + `).decode_all()`
 
 	t.Run("relative path reported as given", func(t *testing.T) {
 		t.Chdir(dir)
-		got, msg, _ := run(t, nil, `yaml.source({"r": 1}).write_file("rel.yaml")`, `yaml.file("rel.yaml").decode()`)
+		got, msg, _ := kit.Eval(t, nil, `yaml.source({"r": 1}).write_file("rel.yaml")`, `yaml.file("rel.yaml").decode()`)
 		if msg != "" || got != `{"r": 1}` {
 			t.Fatalf("= %s (%s)", got, msg)
 		}
-		_, msg, _ = run(t, nil, "", `yaml.file("nope.yaml").decode()`)
+		_, msg, _ = kit.Eval(t, nil, "", `yaml.file("nope.yaml").decode()`)
 		if msg != "yaml.file.decode: open nope.yaml: no such file or directory" {
 			t.Fatalf("error = %q", msg)
 		}
@@ -303,105 +285,68 @@ many = yaml.file(` + quote(p) + `).decode_all()`
 
 func TestPermissions(t *testing.T) {
 	dir := t.TempDir()
-	existing := filepath.Join(dir, "existing.yaml")
-	if err := os.WriteFile(existing, []byte("a: 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	existing := kitetest.WriteFile(t, filepath.Join(dir, "existing.yaml"), "a: 1\n")
 	target := filepath.Join(dir, "out.yaml")
 	deny := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
-	cases := []struct {
-		name    string
-		cfg     *libkite.Config
-		expr    string
-		wantErr []string // substrings of the raised permission error
-		want    string   // prefix of the result
-	}{
-		{name: "write denied", cfg: deny, expr: `yaml.source({"a": 1}).write_file(` + quote(target) + `)`,
-			wantErr: []string{"permission denied: fs.write write(" + quote(target) + ")"}},
-		{name: "list write denied", cfg: deny, expr: `yaml.source([1, 2]).write_file(` + quote(target) + `)`,
-			wantErr: []string{"permission denied: fs.write write("}},
-		{name: "write denied in dry run", cfg: &libkite.Config{Permissions: libkite.DenyAllPermissions(), DryRun: true},
-			expr: `yaml.source(1).write_file(` + quote(target) + `)`, wantErr: []string{"permission denied: fs.write write("}},
-		{name: "try_write_file denied", cfg: deny, expr: `yaml.source(1).try_write_file(` + quote(target) + `)`,
-			want: `Result(ok=False, error="permission denied: fs.write write(`},
-		{name: "decode denied", cfg: deny, expr: `yaml.file(` + quote(existing) + `).decode()`,
-			wantErr: []string{"permission denied: fs.read read_file(" + quote(existing) + ")"}},
-		{name: "decode_all denied", cfg: deny, expr: `yaml.file(` + quote(existing) + `).decode_all()`,
-			wantErr: []string{"permission denied: fs.read read_file("}},
-		{name: "decode denied in dry run", cfg: &libkite.Config{Permissions: libkite.DenyAllPermissions(), DryRun: true},
-			expr: `yaml.file(` + quote(existing) + `).decode()`, wantErr: []string{"permission denied: fs.read read_file("}},
-		{name: "try_decode denied", cfg: deny, expr: `yaml.file(` + quote(existing) + `).try_decode()`,
-			want: `Result(ok=False, error="permission denied: fs.read read_file(`},
-		{name: "try_decode_all denied", cfg: deny, expr: `yaml.file(` + quote(existing) + `).try_decode_all()`,
-			want: `Result(ok=False, error="permission denied: fs.read read_file(`},
-		{name: "deny rule on writes", cfg: &libkite.Config{Permissions: libkite.AllowPermissions("fs.write")},
-			expr: `yaml.source(1).write_file(` + quote(target) + `)`, wantErr: []string{"blocked by deny rule: fs.write"}},
-		{name: "deny rule leaves reads", cfg: &libkite.Config{Permissions: libkite.AllowPermissions("fs.write")},
-			expr: `yaml.file(` + quote(existing) + `).decode()`, want: `{"a": 1}`},
-		{name: "in-memory codec ungated", cfg: deny, expr: `yaml.decode(yaml.encode_all([{"a": [1]}]))`, want: `{"a": [1]}`},
-		{name: "factories ungated", cfg: deny, expr: `[yaml.file("x").path, yaml.source(1).data]`, want: `["x", 1]`},
+	cases := []kitetest.PermCase{
+		{Name: "write denied", Cfg: deny, Expr: `yaml.source({"a": 1}).write_file(` + quote(target) + `)`,
+			ErrHas: []string{"permission denied: fs.write write(" + quote(target) + ")"}},
+		{Name: "list write denied", Cfg: deny, Expr: `yaml.source([1, 2]).write_file(` + quote(target) + `)`,
+			ErrHas: []string{"permission denied: fs.write write("}},
+		{Name: "write denied in dry run", Cfg: &libkite.Config{Permissions: libkite.DenyAllPermissions(), DryRun: true},
+			Expr: `yaml.source(1).write_file(` + quote(target) + `)`, ErrHas: []string{"permission denied: fs.write write("}},
+		{Name: "try_write_file denied", Cfg: deny, Expr: `yaml.source(1).try_write_file(` + quote(target) + `)`,
+			Want: `Result(ok=False, error="permission denied: fs.write write(`},
+		{Name: "decode denied", Cfg: deny, Expr: `yaml.file(` + quote(existing) + `).decode()`,
+			ErrHas: []string{"permission denied: fs.read read_file(" + quote(existing) + ")"}},
+		{Name: "decode_all denied", Cfg: deny, Expr: `yaml.file(` + quote(existing) + `).decode_all()`,
+			ErrHas: []string{"permission denied: fs.read read_file("}},
+		{Name: "decode denied in dry run", Cfg: &libkite.Config{Permissions: libkite.DenyAllPermissions(), DryRun: true},
+			Expr: `yaml.file(` + quote(existing) + `).decode()`, ErrHas: []string{"permission denied: fs.read read_file("}},
+		{Name: "try_decode denied", Cfg: deny, Expr: `yaml.file(` + quote(existing) + `).try_decode()`,
+			Want: `Result(ok=False, error="permission denied: fs.read read_file(`},
+		{Name: "try_decode_all denied", Cfg: deny, Expr: `yaml.file(` + quote(existing) + `).try_decode_all()`,
+			Want: `Result(ok=False, error="permission denied: fs.read read_file(`},
+		{Name: "deny rule on writes", Cfg: &libkite.Config{Permissions: libkite.AllowPermissions("fs.write")},
+			Expr: `yaml.source(1).write_file(` + quote(target) + `)`, ErrHas: []string{"blocked by deny rule: fs.write"}},
+		{Name: "deny rule leaves reads", Cfg: &libkite.Config{Permissions: libkite.AllowPermissions("fs.write")},
+			Expr: `yaml.file(` + quote(existing) + `).decode()`, Want: `{"a": 1}`},
+		{Name: "in-memory codec ungated", Cfg: deny, Expr: `yaml.decode(yaml.encode_all([{"a": [1]}]))`, Want: `{"a": [1]}`},
+		{Name: "factories ungated", Cfg: deny, Expr: `[yaml.file("x").path, yaml.source(1).data]`, Want: `["x", 1]`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			got, msg, err := run(t, c.cfg, "", c.expr)
-			if c.wantErr != nil {
-				for _, s := range c.wantErr {
-					if !strings.Contains(msg, s) {
-						t.Fatalf("error %q lacks %q", msg, s)
-					}
-				}
-				if !strings.HasPrefix(msg, "permission denied") || !libkite.IsPermissionError(err) {
-					t.Fatalf("not an unprefixed *PermissionError: %T %v", err, err)
-				}
-			} else if msg != "" || !strings.HasPrefix(got, c.want) {
-				t.Fatalf("= %s (%s), want prefix %s", got, msg, c.want)
-			}
-			if _, err := os.Stat(target); !os.IsNotExist(err) {
-				t.Fatalf("%s exists after a denied write", target)
-			}
-		})
+	for i := range cases {
+		if cases[i].ErrHas != nil {
+			cases[i].ErrPrefix = "permission denied" // unprefixed by the module
+		}
 	}
+	kitetest.RunPermCases(t, kit.Runtime, cases, func(t *testing.T) { kitetest.NoFile(t, target) })
 }
 
 func TestDryRun(t *testing.T) {
 	dir := t.TempDir()
-	existing := filepath.Join(dir, "existing.yaml")
-	if err := os.WriteFile(existing, []byte("a: 1\n---\nb: 2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	existing := kitetest.WriteFile(t, filepath.Join(dir, "existing.yaml"), "a: 1\n---\nb: 2\n")
 	target := filepath.Join(dir, "out.yaml")
-	runCases(t, &libkite.Config{DryRun: true}, []evalCase{
-		{name: "write skipped", expr: `yaml.source({"a": 1}).write_file(` + quote(target) + `)`, want: `None`},
-		{name: "list write skipped", expr: `yaml.source([1, 2]).write_file(` + quote(target) + `)`, want: `None`},
-		{name: "try_write skipped", expr: `yaml.source({"a": 1}).try_write_file(` + quote(target) + `)`, want: `Result(ok=True, value=None)`},
-		{name: "encode error still raised", expr: `yaml.source(yaml).write_file(` + quote(target) + `)`, err: `yaml.writer.write_file: unsupported type: module`},
-		{name: "decode returns None", expr: `yaml.file(` + quote(existing) + `).decode()`, want: `None`},
-		{name: "decode_all returns []", expr: `yaml.file(` + quote(existing) + `).decode_all()`, want: `[]`},
-		{name: "missing file is not read", expr: `yaml.file(` + quote(filepath.Join(dir, "nope")) + `).try_decode_all()`, want: `Result(ok=True, value=[])`},
-		{name: "in-memory unaffected", expr: `yaml.decode("[1]")`, want: `[1]`},
+	kit.RunCases(t, &libkite.Config{DryRun: true}, []kitetest.Case{
+		{Name: "write skipped", Expr: `yaml.source({"a": 1}).write_file(` + quote(target) + `)`, Want: `None`},
+		{Name: "list write skipped", Expr: `yaml.source([1, 2]).write_file(` + quote(target) + `)`, Want: `None`},
+		{Name: "try_write skipped", Expr: `yaml.source({"a": 1}).try_write_file(` + quote(target) + `)`, Want: `Result(ok=True, value=None)`},
+		{Name: "encode error still raised", Expr: `yaml.source(yaml).write_file(` + quote(target) + `)`, Err: `yaml.writer.write_file: unsupported type: module`},
+		{Name: "decode returns None", Expr: `yaml.file(` + quote(existing) + `).decode()`, Want: `None`},
+		{Name: "decode_all returns []", Expr: `yaml.file(` + quote(existing) + `).decode_all()`, Want: `[]`},
+		{Name: "missing file is not read", Expr: `yaml.file(` + quote(filepath.Join(dir, "nope")) + `).try_decode_all()`, Want: `Result(ok=True, value=[])`},
+		{Name: "in-memory unaffected", Expr: `yaml.decode("[1]")`, Want: `[1]`},
 	})
-	if _, err := os.Stat(target); !os.IsNotExist(err) {
-		t.Fatalf("dry run wrote %s", target)
-	}
+	kitetest.NoFile(t, target)
 }
 
 func TestConcurrentRuntimes(t *testing.T) {
 	dir := t.TempDir()
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n := string(rune('0' + i))
-			p := filepath.Join(dir, "c"+n+".yaml")
-			got, msg, _ := run(t, nil, `yaml.source([{"i": `+n+`}, {"j": 1}]).write_file(`+quote(p)+`)`,
-				`yaml.file(`+quote(p)+`).decode_all()[0]["i"] == `+n+` and yaml.decode(yaml.encode([1, "x"])) == [1, "x"]`)
-			if msg != "" || got != "True" {
-				t.Errorf("goroutine %d: %s (%s)", i, got, msg)
-			}
-		}()
-	}
-	wg.Wait()
+	kitetest.EvalConcurrently(t, 8, kit.With(nil), func(i int) (string, string) {
+		n := string(rune('0' + i))
+		p := filepath.Join(dir, "c"+n+".yaml")
+		return `yaml.source([{"i": ` + n + `}, {"j": 1}]).write_file(` + quote(p) + `)`,
+			`yaml.file(` + quote(p) + `).decode_all()[0]["i"] == ` + n + ` and yaml.decode(yaml.encode([1, "x"])) == [1, "x"]`
+	})
 }
 
 func TestExcessiveAliasing(t *testing.T) {
@@ -445,6 +390,6 @@ func TestModule(t *testing.T) {
 
 func TestConformance(t *testing.T) {
 	path := filepath.Join("..", "..", "..", "tests", "yaml_test.star")
-	rt := newRuntime(t, &libkite.Config{ScriptPath: path})
+	rt := kit.Runtime(t, &libkite.Config{ScriptPath: path})
 	kitetest.RunConformance(t, rt, path, 10)
 }

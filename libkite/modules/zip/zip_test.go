@@ -33,7 +33,7 @@ func makeZip(t testing.TB, path string, entries ...entry) string {
 	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return writeFile(t, path, buf.String())
+	return kitetest.WriteFile(t, path, buf.String())
 }
 
 // readZip returns an archive's entries (name → content) in order, and
@@ -67,18 +67,18 @@ func readZip(t testing.TB, path string) ([]string, map[string]string) {
 }
 
 func TestFactory(t *testing.T) {
-	runCases(t, nil, []evalCase{
-		{expr: `type(zip.file("/a.zip"))`, want: `zip.archive`},
-		{expr: `str(zip.file("/a.zip"))`, want: `zip.file("/a.zip")`},
-		{expr: `bool(zip.file("x")), bool(zip.file(""))`, want: `(True, False)`},
-		{expr: `{zip.file("x"): 1}`, err: `unhashable type: zip.archive`},
-		{expr: `dir(zip.file("x"))`, want: `["namelist", "read", "read_all", "try_namelist", "try_read", "try_read_all", "try_write", "try_write_all", "write", "write_all"]`},
-		{expr: `hasattr(zip.file("x"), "path")`, want: `False`},
-		{expr: `zip.file(1)`, err: `zip.file: for parameter path: got int, want string`},
-		{expr: `zip.file()`, err: `zip.file: missing required argument: path`},
-		{expr: `type(zip.try_file("/no/such.zip").value)`, want: `zip.archive`},
-		{expr: `zip.try_file(1)`, want: `Result(ok=False, error="zip.file: for parameter path: got int, want string")`},
-		{expr: `dir(zip)`, want: `["file", "try_file"]`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `type(zip.file("/a.zip"))`, Want: `zip.archive`},
+		{Expr: `str(zip.file("/a.zip"))`, Want: `zip.file("/a.zip")`},
+		{Expr: `bool(zip.file("x")), bool(zip.file(""))`, Want: `(True, False)`},
+		{Expr: `{zip.file("x"): 1}`, Err: `unhashable type: zip.archive`},
+		{Expr: `dir(zip.file("x"))`, Want: `["namelist", "read", "read_all", "try_namelist", "try_read", "try_read_all", "try_write", "try_write_all", "write", "write_all"]`},
+		{Expr: `hasattr(zip.file("x"), "path")`, Want: `False`},
+		{Expr: `zip.file(1)`, Err: `zip.file: for parameter path: got int, want string`},
+		{Expr: `zip.file()`, Err: `zip.file: missing required argument: path`},
+		{Expr: `type(zip.try_file("/no/such.zip").value)`, Want: `zip.archive`},
+		{Expr: `zip.try_file(1)`, Want: `Result(ok=False, error="zip.file: for parameter path: got int, want string")`},
+		{Expr: `dir(zip)`, Want: `["file", "try_file"]`},
 	})
 }
 
@@ -90,56 +90,56 @@ func TestModule(t *testing.T) {
 }
 
 func TestReading(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	p := func(name string) string { return filepath.Join(dir, name) }
 	arc := lit(makeZip(t, p("a.zip"),
 		entry{"docs/", ""}, entry{"docs/readme.txt", "read me"}, entry{"/abs/dir/a.txt", "abs"},
 		entry{"main.go", "package main"}, entry{"dup.txt", "first"}, entry{"dup.txt", "second"}, entry{"bin", "\x00\x01"}))
 	empty := lit(makeZip(t, p("empty.zip")))
-	writeFile(t, p("not.zip"), "this is not a zip file at all")
+	kitetest.WriteFile(t, p("not.zip"), "this is not a zip file at all")
 	missing := p("missing.zip")
-	runCases(t, nil, []evalCase{
-		{expr: `zip.file(` + arc + `).namelist()`, want: `["docs/", "docs/readme.txt", "/abs/dir/a.txt", "main.go", "dup.txt", "dup.txt", "bin"]`},
-		{name: "match base name", expr: `zip.file(` + arc + `).namelist(match="*.txt")`, want: `["docs/readme.txt", "/abs/dir/a.txt", "dup.txt", "dup.txt"]`},
-		{name: "match full name", expr: `zip.file(` + arc + `).namelist(match="docs/*")`, want: `["docs/", "docs/readme.txt"]`},
-		{name: "match directory base", expr: `zip.file(` + arc + `).namelist(match="docs")`, want: `["docs/"]`},
-		{expr: `zip.file(` + empty + `).namelist()`, want: `[]`},
-		{expr: `zip.file(` + arc + `).namelist(match="[")`, err: `zip.namelist: invalid match pattern: syntax error in pattern`},
-		{expr: `zip.file(` + empty + `).namelist(match="a[")`, err: `zip.namelist: invalid match pattern: syntax error in pattern`},
-		{expr: `zip.file(` + arc + `).namelist("*.txt")`, err: `zip.namelist: unexpected positional argument at index 0`},
-		{expr: `zip.file(` + arc + `).namelist(pattern="*")`, err: `zip.namelist: unknown keyword argument: pattern`},
-		{expr: `zip.file(` + lit(missing) + `).namelist()`, err: `zip.namelist: open ` + missing + `: no such file or directory`},
-		{expr: `zip.file(` + lit(p("not.zip")) + `).namelist()`, err: `zip.namelist: zip: not a valid zip file`},
-		{expr: `zip.file(` + lit(dir) + `).namelist()`, err: `zip.namelist: read ` + dir + `: is a directory`},
-		{expr: `zip.file(` + arc + `).try_namelist(match="main*")`, want: `Result(ok=True, value=["main.go"])`},
-		{expr: `zip.file(` + lit(missing) + `).try_namelist()`, want: `Result(ok=False, error="zip.namelist: open ` + missing + `: no such file or directory")`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `zip.file(` + arc + `).namelist()`, Want: `["docs/", "docs/readme.txt", "/abs/dir/a.txt", "main.go", "dup.txt", "dup.txt", "bin"]`},
+		{Name: "match base name", Expr: `zip.file(` + arc + `).namelist(match="*.txt")`, Want: `["docs/readme.txt", "/abs/dir/a.txt", "dup.txt", "dup.txt"]`},
+		{Name: "match full name", Expr: `zip.file(` + arc + `).namelist(match="docs/*")`, Want: `["docs/", "docs/readme.txt"]`},
+		{Name: "match directory base", Expr: `zip.file(` + arc + `).namelist(match="docs")`, Want: `["docs/"]`},
+		{Expr: `zip.file(` + empty + `).namelist()`, Want: `[]`},
+		{Expr: `zip.file(` + arc + `).namelist(match="[")`, Err: `zip.namelist: invalid match pattern: syntax error in pattern`},
+		{Expr: `zip.file(` + empty + `).namelist(match="a[")`, Err: `zip.namelist: invalid match pattern: syntax error in pattern`},
+		{Expr: `zip.file(` + arc + `).namelist("*.txt")`, Err: `zip.namelist: unexpected positional argument at index 0`},
+		{Expr: `zip.file(` + arc + `).namelist(pattern="*")`, Err: `zip.namelist: unknown keyword argument: pattern`},
+		{Expr: `zip.file(` + lit(missing) + `).namelist()`, Err: `zip.namelist: open ` + missing + `: no such file or directory`},
+		{Expr: `zip.file(` + lit(p("not.zip")) + `).namelist()`, Err: `zip.namelist: zip: not a valid zip file`},
+		{Expr: `zip.file(` + lit(dir) + `).namelist()`, Err: `zip.namelist: read ` + dir + `: is a directory`},
+		{Expr: `zip.file(` + arc + `).try_namelist(match="main*")`, Want: `Result(ok=True, value=["main.go"])`},
+		{Expr: `zip.file(` + lit(missing) + `).try_namelist()`, Want: `Result(ok=False, error="zip.namelist: open ` + missing + `: no such file or directory")`},
 
-		{expr: `zip.file(` + arc + `).read("docs/readme.txt")`, want: `b"read me"`},
-		{expr: `zip.file(` + arc + `).read("bin")`, want: `b"\x00\x01"`},
-		{name: "first of duplicates", expr: `zip.file(` + arc + `).read("dup.txt")`, want: `b"first"`},
-		{name: "exact name only", expr: `zip.file(` + arc + `).read("readme.txt")`, err: `zip.read: file "readme.txt" not found in archive`},
-		{expr: `zip.file(` + arc + `).read(name="main.go")`, want: `b"package main"`},
-		{expr: `zip.file(` + arc + `).read()`, err: `zip.read: missing required argument: name`},
-		{expr: `zip.file(` + arc + `).read(1)`, err: `zip.read: for parameter name: got int, want string`},
-		{expr: `zip.file(` + lit(missing) + `).read("x")`, err: `zip.read: open ` + missing + `: no such file or directory`},
-		{expr: `zip.file(` + lit(p("not.zip")) + `).read("x")`, err: `zip.read: zip: not a valid zip file`},
-		{expr: `zip.file(` + arc + `).try_read("main.go")`, want: `Result(ok=True, value=b"package main")`},
-		{expr: `zip.file(` + arc + `).try_read("nonexistent.txt")`, want: `Result(ok=False, error="zip.read: file \"nonexistent.txt\" not found in archive")`},
+		{Expr: `zip.file(` + arc + `).read("docs/readme.txt")`, Want: `b"read me"`},
+		{Expr: `zip.file(` + arc + `).read("bin")`, Want: `b"\x00\x01"`},
+		{Name: "first of duplicates", Expr: `zip.file(` + arc + `).read("dup.txt")`, Want: `b"first"`},
+		{Name: "exact name only", Expr: `zip.file(` + arc + `).read("readme.txt")`, Err: `zip.read: file "readme.txt" not found in archive`},
+		{Expr: `zip.file(` + arc + `).read(name="main.go")`, Want: `b"package main"`},
+		{Expr: `zip.file(` + arc + `).read()`, Err: `zip.read: missing required argument: name`},
+		{Expr: `zip.file(` + arc + `).read(1)`, Err: `zip.read: for parameter name: got int, want string`},
+		{Expr: `zip.file(` + lit(missing) + `).read("x")`, Err: `zip.read: open ` + missing + `: no such file or directory`},
+		{Expr: `zip.file(` + lit(p("not.zip")) + `).read("x")`, Err: `zip.read: zip: not a valid zip file`},
+		{Expr: `zip.file(` + arc + `).try_read("main.go")`, Want: `Result(ok=True, value=b"package main")`},
+		{Expr: `zip.file(` + arc + `).try_read("nonexistent.txt")`, Want: `Result(ok=False, error="zip.read: file \"nonexistent.txt\" not found in archive")`},
 
-		{name: "read_all skips dirs, archive order, last duplicate wins", expr: `zip.file(` + arc + `).read_all()`,
-			want: `{"docs/readme.txt": b"read me", "/abs/dir/a.txt": b"abs", "main.go": b"package main", "dup.txt": b"second", "bin": b"\x00\x01"}`},
-		{expr: `zip.file(` + arc + `).read_all(match="*.go")`, want: `{"main.go": b"package main"}`},
-		{expr: `zip.file(` + arc + `).read_all(files=["bin", "docs/readme.txt", "absent"])`, want: `{"docs/readme.txt": b"read me", "bin": b"\x00\x01"}`},
-		{name: "files names exact", expr: `zip.file(` + arc + `).read_all(files=["a.txt"])`, want: `{}`},
-		{name: "empty files means all", expr: `zip.file(` + arc + `).read_all(files=[], match="bin")`, want: `{"bin": b"\x00\x01"}`},
-		{expr: `zip.file(` + arc + `).read_all(match="*.go", files=["bin"])`, err: `zip.read_all: match and files are mutually exclusive`},
-		{expr: `zip.file(` + arc + `).read_all(files=[1])`, err: `zip.read_all: files[0]: got int, want string`},
-		{expr: `zip.file(` + arc + `).read_all(files="bin")`, err: `zip.read_all: for parameter "files": got string, want list`},
-		{expr: `zip.file(` + arc + `).read_all("*")`, err: `zip.read_all: unexpected positional argument at index 0`},
-		{expr: `zip.file(` + arc + `).read_all(match="[")`, err: `zip.read_all: invalid match pattern: syntax error in pattern`},
-		{expr: `zip.file(` + lit(missing) + `).read_all()`, err: `zip.read_all: open ` + missing + `: no such file or directory`},
-		{expr: `zip.file(` + arc + `).try_read_all(files=["bin"])`, want: `Result(ok=True, value={"bin": b"\x00\x01"})`},
-		{expr: `zip.file(` + arc + `).try_read_all(match="a", files=["b"])`, want: `Result(ok=False, error="zip.read_all: match and files are mutually exclusive")`},
+		{Name: "read_all skips dirs, archive order, last duplicate wins", Expr: `zip.file(` + arc + `).read_all()`,
+			Want: `{"docs/readme.txt": b"read me", "/abs/dir/a.txt": b"abs", "main.go": b"package main", "dup.txt": b"second", "bin": b"\x00\x01"}`},
+		{Expr: `zip.file(` + arc + `).read_all(match="*.go")`, Want: `{"main.go": b"package main"}`},
+		{Expr: `zip.file(` + arc + `).read_all(files=["bin", "docs/readme.txt", "absent"])`, Want: `{"docs/readme.txt": b"read me", "bin": b"\x00\x01"}`},
+		{Name: "files names exact", Expr: `zip.file(` + arc + `).read_all(files=["a.txt"])`, Want: `{}`},
+		{Name: "empty files means all", Expr: `zip.file(` + arc + `).read_all(files=[], match="bin")`, Want: `{"bin": b"\x00\x01"}`},
+		{Expr: `zip.file(` + arc + `).read_all(match="*.go", files=["bin"])`, Err: `zip.read_all: match and files are mutually exclusive`},
+		{Expr: `zip.file(` + arc + `).read_all(files=[1])`, Err: `zip.read_all: files[0]: got int, want string`},
+		{Expr: `zip.file(` + arc + `).read_all(files="bin")`, Err: `zip.read_all: for parameter "files": got string, want list`},
+		{Expr: `zip.file(` + arc + `).read_all("*")`, Err: `zip.read_all: unexpected positional argument at index 0`},
+		{Expr: `zip.file(` + arc + `).read_all(match="[")`, Err: `zip.read_all: invalid match pattern: syntax error in pattern`},
+		{Expr: `zip.file(` + lit(missing) + `).read_all()`, Err: `zip.read_all: open ` + missing + `: no such file or directory`},
+		{Expr: `zip.file(` + arc + `).try_read_all(files=["bin"])`, Want: `Result(ok=True, value={"bin": b"\x00\x01"})`},
+		{Expr: `zip.file(` + arc + `).try_read_all(match="a", files=["b"])`, Want: `Result(ok=False, error="zip.read_all: match and files are mutually exclusive")`},
 	})
 
 	t.Run("corrupt entry", func(t *testing.T) {
@@ -153,12 +153,12 @@ func TestReading(t *testing.T) {
 			}
 		}
 		b[off] ^= 0xff
-		bad := writeFile(t, p("bad.zip"), string(b))
-		_, msg, _ := eval(t, nil, "", `zip.file(`+lit(bad)+`).read("main.go")`)
+		bad := kitetest.WriteFile(t, p("bad.zip"), string(b))
+		_, msg, _ := kit.Eval(t, nil, "", `zip.file(`+lit(bad)+`).read("main.go")`)
 		if msg != "zip.read: flate: corrupt input before offset 5" {
 			t.Fatalf("error = %q", msg)
 		}
-		_, msg, _ = eval(t, nil, "", `zip.file(`+lit(bad)+`).read_all()`)
+		_, msg, _ = kit.Eval(t, nil, "", `zip.file(`+lit(bad)+`).read_all()`)
 		if msg != "zip.read_all: flate: corrupt input before offset 5" {
 			t.Fatalf("error = %q", msg)
 		}
@@ -168,50 +168,50 @@ func TestReading(t *testing.T) {
 // TestNoZipSlip: hostile entry names are only reported; reading never
 // writes anything.
 func TestNoZipSlip(t *testing.T) {
-	root := tempDir(t)
+	root := kitetest.TempDir(t)
 	dir := filepath.Join(root, "work")
-	os.Mkdir(dir, 0o755)
+	kitetest.MkdirAll(t, dir)
 	arc := makeZip(t, filepath.Join(dir, "evil.zip"),
 		entry{"../../evil.txt", "x"}, entry{"/tmp/evil-abs.txt", "y"}, entry{"a/../../b", "z"}, entry{`..\win.txt`, "w"})
-	before := snapshot(t, root)
+	before := kitetest.Snapshot(t, root)
 	t.Chdir(dir)
-	runCases(t, nil, []evalCase{
-		{expr: `zip.file(` + lit(arc) + `).namelist()`, want: `["../../evil.txt", "/tmp/evil-abs.txt", "a/../../b", "..\\win.txt"]`},
-		{expr: `zip.file(` + lit(arc) + `).read_all()`, want: `{"../../evil.txt": b"x", "/tmp/evil-abs.txt": b"y", "a/../../b": b"z", "..\\win.txt": b"w"}`},
-		{expr: `zip.file(` + lit(arc) + `).read("../../evil.txt")`, want: `b"x"`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `zip.file(` + lit(arc) + `).namelist()`, Want: `["../../evil.txt", "/tmp/evil-abs.txt", "a/../../b", "..\\win.txt"]`},
+		{Expr: `zip.file(` + lit(arc) + `).read_all()`, Want: `{"../../evil.txt": b"x", "/tmp/evil-abs.txt": b"y", "a/../../b": b"z", "..\\win.txt": b"w"}`},
+		{Expr: `zip.file(` + lit(arc) + `).read("../../evil.txt")`, Want: `b"x"`},
 	})
-	sameSnapshot(t, before, snapshot(t, root))
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, root))
 	if _, err := os.Stat("/tmp/evil-abs.txt"); err == nil {
 		t.Fatal("an entry was written to disk")
 	}
 }
 
 func TestWrite(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	p := func(name string) string { return filepath.Join(dir, name) }
-	writeFile(t, p("a.txt"), "alpha")
-	writeFile(t, p("b.txt"), "beta")
+	kitetest.WriteFile(t, p("a.txt"), "alpha")
+	kitetest.WriteFile(t, p("b.txt"), "beta")
 	arc := lit(p("w.zip"))
-	runCases(t, nil, []evalCase{
-		{expr: `zip.file(` + arc + `).write(` + lit(p("a.txt")) + `)`, want: `None`},
-		{expr: `zip.file(` + arc + `).namelist()`, want: `["a.txt"]`},
-		{expr: `str(zip.file(` + arc + `).read("a.txt"))`, want: `alpha`},
-		{name: "rewrite replaces", pre: `zip.file(` + arc + `).write(` + lit(p("b.txt")) + `, name="custom.txt")`,
-			expr: `zip.file(` + arc + `).read_all()`, want: `{"custom.txt": b"beta"}`},
-		{expr: `zip.file(` + arc + `).write(` + lit(p("a.txt")) + `, "n")`, err: `zip.write: unexpected positional argument at index 1`},
-		{expr: `zip.file(` + arc + `).write()`, err: `zip.write: missing required argument: source`},
-		{expr: `zip.file(` + arc + `).write(source=` + lit(p("a.txt")) + `, level=1)`, err: `zip.write: unknown keyword argument: level`},
-		{expr: `zip.file(` + lit(p("t.zip")) + `).try_write(` + lit(p("a.txt")) + `, name="x/y.txt")`, want: `Result(ok=True, value=None)`},
-		{expr: `zip.file(` + lit(p("no/dir.zip")) + `).write(` + lit(p("a.txt")) + `)`, err: `zip.write: open ` + p("no/dir.zip") + `: no such file or directory`},
+	kit.RunCases(t, nil, []kitetest.Case{
+		{Expr: `zip.file(` + arc + `).write(` + lit(p("a.txt")) + `)`, Want: `None`},
+		{Expr: `zip.file(` + arc + `).namelist()`, Want: `["a.txt"]`},
+		{Expr: `str(zip.file(` + arc + `).read("a.txt"))`, Want: `alpha`},
+		{Name: "rewrite replaces", Pre: `zip.file(` + arc + `).write(` + lit(p("b.txt")) + `, name="custom.txt")`,
+			Expr: `zip.file(` + arc + `).read_all()`, Want: `{"custom.txt": b"beta"}`},
+		{Expr: `zip.file(` + arc + `).write(` + lit(p("a.txt")) + `, "n")`, Err: `zip.write: unexpected positional argument at index 1`},
+		{Expr: `zip.file(` + arc + `).write()`, Err: `zip.write: missing required argument: source`},
+		{Expr: `zip.file(` + arc + `).write(source=` + lit(p("a.txt")) + `, level=1)`, Err: `zip.write: unknown keyword argument: level`},
+		{Expr: `zip.file(` + lit(p("t.zip")) + `).try_write(` + lit(p("a.txt")) + `, name="x/y.txt")`, Want: `Result(ok=True, value=None)`},
+		{Expr: `zip.file(` + lit(p("no/dir.zip")) + `).write(` + lit(p("a.txt")) + `)`, Err: `zip.write: open ` + p("no/dir.zip") + `: no such file or directory`},
 	})
 	if names, content := readZip(t, p("t.zip")); len(names) != 1 || content["x/y.txt"] != "alpha" {
 		t.Fatalf("t.zip = %v", content)
 	}
 
 	t.Run("failure keeps previous archive", func(t *testing.T) {
-		before := snapshot(t, dir)
+		before := kitetest.Snapshot(t, dir)
 		for _, src := range []string{p("missing.txt"), dir} {
-			_, msg, _ := eval(t, nil, "", `zip.file(`+arc+`).write(`+lit(src)+`)`)
+			_, msg, _ := kit.Eval(t, nil, "", `zip.file(`+arc+`).write(`+lit(src)+`)`)
 			want := "zip.write: open " + src + ": no such file or directory"
 			if src == dir {
 				want = "zip.write: read " + dir + ": is a directory"
@@ -220,19 +220,19 @@ func TestWrite(t *testing.T) {
 				t.Fatalf("error = %q, want %q", msg, want)
 			}
 		}
-		sameSnapshot(t, before, snapshot(t, dir))
+		kitetest.SameSnapshot(t, before.IgnoringDirTimes(), kitetest.Snapshot(t, dir).IgnoringDirTimes())
 	})
 }
 
 func TestWriteAll(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	p := func(name string) string { return filepath.Join(dir, name) }
-	os.MkdirAll(p("src/sub/deep"), 0o755)
-	writeFile(t, p("src/a.txt"), "A")
-	writeFile(t, p("src/b.go"), "B")
-	writeFile(t, p("src/sub/c.txt"), "C")
-	writeFile(t, p("src/sub/deep/d.txt"), "D")
-	writeFile(t, p("src/sub/e.md"), "E")
+	kitetest.MkdirAll(t, p("src/sub/deep"))
+	kitetest.WriteFile(t, p("src/a.txt"), "A")
+	kitetest.WriteFile(t, p("src/b.go"), "B")
+	kitetest.WriteFile(t, p("src/sub/c.txt"), "C")
+	kitetest.WriteFile(t, p("src/sub/deep/d.txt"), "D")
+	kitetest.WriteFile(t, p("src/sub/e.md"), "E")
 	arc := p("all.zip")
 	src := p("src")
 	cases := []struct {
@@ -271,7 +271,7 @@ func TestWriteAll(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			os.Remove(arc)
-			got, msg, _ := eval(t, nil, "", `zip.file(`+lit(arc)+`).write_all(`+c.args+`)`)
+			got, msg, _ := kit.Eval(t, nil, "", `zip.file(`+lit(arc)+`).write_all(`+c.args+`)`)
 			if msg != c.err {
 				t.Fatalf("error = %q\nwant    %q", msg, c.err)
 			}
@@ -293,7 +293,7 @@ func TestWriteAll(t *testing.T) {
 
 	t.Run("content and relative double star", func(t *testing.T) {
 		t.Chdir(src)
-		_, msg, _ := eval(t, nil, "", `zip.file("rel.zip").write_all(match="**/*.txt")`)
+		_, msg, _ := kit.Eval(t, nil, "", `zip.file("rel.zip").write_all(match="**/*.txt")`)
 		if msg != "" {
 			t.Fatal(msg)
 		}
@@ -301,7 +301,7 @@ func TestWriteAll(t *testing.T) {
 		if strings.Join(names, "|") != "a.txt|sub/c.txt|sub/deep/d.txt" || content["sub/deep/d.txt"] != "D" {
 			t.Fatalf("%q %v", names, content)
 		}
-		_, msg, _ = eval(t, nil, "", `zip.file("rel2.zip").write_all(files=["a.txt", "nope.txt"])`)
+		_, msg, _ = kit.Eval(t, nil, "", `zip.file("rel2.zip").write_all(files=["a.txt", "nope.txt"])`)
 		if msg != "zip.write_all: open nope.txt: no such file or directory" {
 			t.Fatalf("error = %q", msg)
 		}
@@ -309,17 +309,17 @@ func TestWriteAll(t *testing.T) {
 
 	t.Run("failure keeps previous archive", func(t *testing.T) {
 		makeZip(t, arc, entry{"old.txt", "old"})
-		before := snapshot(t, dir)
+		before := kitetest.Snapshot(t, dir)
 		for _, args := range []string{
 			`files=[` + lit(p("src/a.txt")) + `, ` + lit(p("missing")) + `]`,
 			`match=` + lit(src+"/*"),
 		} {
-			r, _, _ := eval(t, nil, "", `zip.file(`+lit(arc)+`).try_write_all(`+args+`)`)
+			r, _, _ := kit.Eval(t, nil, "", `zip.file(`+lit(arc)+`).try_write_all(`+args+`)`)
 			if !strings.HasPrefix(r, `Result(ok=False, error="zip.write_all: `) {
 				t.Fatalf("= %s", r)
 			}
 		}
-		sameSnapshot(t, before, snapshot(t, dir)) // old archive intact, no temp files
+		kitetest.SameSnapshot(t, before.IgnoringDirTimes(), kitetest.Snapshot(t, dir).IgnoringDirTimes()) // old archive intact, no temp files
 		if _, content := readZip(t, arc); content["old.txt"] != "old" || len(content) != 1 {
 			t.Fatalf("archive = %v", content)
 		}
@@ -330,10 +330,10 @@ func TestWriteAll(t *testing.T) {
 			t.Skip("root reads everything")
 		}
 		makeZip(t, arc, entry{"old.txt", "old"})
-		secret := writeFile(t, p("secret.txt"), "s")
+		secret := kitetest.WriteFile(t, p("secret.txt"), "s")
 		os.Chmod(secret, 0)
 		defer os.Chmod(secret, 0o644)
-		_, msg, _ := eval(t, nil, "", `zip.file(`+lit(arc)+`).write_all(files=[`+lit(p("src/a.txt"))+`, `+lit(secret)+`])`)
+		_, msg, _ := kit.Eval(t, nil, "", `zip.file(`+lit(arc)+`).write_all(files=[`+lit(p("src/a.txt"))+`, `+lit(secret)+`])`)
 		if msg != "zip.write_all: open "+secret+": permission denied" {
 			t.Fatalf("error = %q", msg)
 		}
@@ -343,7 +343,7 @@ func TestWriteAll(t *testing.T) {
 	})
 
 	t.Run("round trip through the module", func(t *testing.T) {
-		got, msg, _ := eval(t, nil, `a = zip.file(`+lit(arc)+`)
+		got, msg, _ := kit.Eval(t, nil, `a = zip.file(`+lit(arc)+`)
 a.write_all(match=`+lit(src+"/**")+`, base_dir=`+lit(src)+`)`, `a.read_all(match="*.txt")`)
 		if msg != "" || got != `{"a.txt": b"A", "sub/c.txt": b"C", "sub/deep/d.txt": b"D"}` {
 			t.Fatalf("= %s %s", got, msg)
@@ -353,13 +353,13 @@ a.write_all(match=`+lit(src+"/**")+`, base_dir=`+lit(src)+`)`, `a.read_all(match
 
 // TestLargeFiles streams multi-megabyte sources in and entries out.
 func TestLargeFiles(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	big := make([]byte, 8<<20)
 	rand.Read(big[:3<<20])
-	src := writeFile(t, filepath.Join(dir, "big.bin"), string(big))
-	small := writeFile(t, filepath.Join(dir, "small.txt"), "small")
+	src := kitetest.WriteFile(t, filepath.Join(dir, "big.bin"), string(big))
+	small := kitetest.WriteFile(t, filepath.Join(dir, "small.txt"), "small")
 	arc := filepath.Join(dir, "big.zip")
-	rt := newRuntime(t, nil)
+	rt := kit.Runtime(t, nil)
 	if _, err := rt.Eval(t.Context(), `zip.file(`+lit(arc)+`).write_all(files=[`+lit(src)+`, `+lit(small)+`], base_dir=`+lit(dir)+`, level=1)`); err != nil {
 		t.Fatal(err)
 	}
@@ -384,81 +384,57 @@ func TestLargeFiles(t *testing.T) {
 }
 
 func TestPermissions(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	p := func(name string) string { return filepath.Join(dir, name) }
-	writeFile(t, p("a.txt"), "A")
+	kitetest.WriteFile(t, p("a.txt"), "A")
 	arc := makeZip(t, p("a.zip"), entry{"a.txt", "A"})
-	before := snapshot(t, dir)
+	before := kitetest.Snapshot(t, dir)
 	deny := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
 	noSource := &libkite.Config{Permissions: libkite.AllowPermissions("fs.read(read_file:" + p("a.txt") + ")")}
-	cases := []struct {
-		name string
-		cfg  *libkite.Config
-		expr string
-		want string
-	}{
-		{"namelist", deny, `zip.file(` + lit(arc) + `).namelist()`, denied("read", "read_file", arc)},
-		{"read", deny, `zip.file(` + lit(arc) + `).read("a.txt")`, denied("read", "read_file", arc)},
-		{"read_all", deny, `zip.file(` + lit(arc) + `).read_all()`, denied("read", "read_file", arc)},
-		{"write checks the archive first", deny, `zip.file(` + lit(arc) + `).write(` + lit(p("a.txt")) + `)`, denied("write", "write", arc)},
-		{"write_all checks the archive first", deny, `zip.file(` + lit(arc) + `).write_all(files=[` + lit(p("a.txt")) + `])`, denied("write", "write", arc)},
-		{"write source denied", noSource, `zip.file(` + lit(arc) + `).write(` + lit(p("a.txt")) + `)`,
-			"permission denied: fs.read read_file(" + lit(p("a.txt")) + ") - blocked by deny rule"},
-		{"write_all source denied", noSource, `zip.file(` + lit(arc) + `).write_all(match=` + lit(dir+"/*.txt") + `)`,
-			"permission denied: fs.read read_file(" + lit(p("a.txt")) + ") - blocked by deny rule"},
-		{"dry run still checks", &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()},
-			`zip.file(` + lit(arc) + `).write_all(files=[` + lit(p("a.txt")) + `])`, denied("write", "write", arc)},
-		{"dry run checks sources", &libkite.Config{DryRun: true, Permissions: noSource.Permissions},
-			`zip.file(` + lit(arc) + `).write_all(files=[` + lit(p("a.txt")) + `])`, "permission denied: fs.read read_file("},
+	cases := []kitetest.PermCase{
+		{Name: "namelist", Cfg: deny, Expr: `zip.file(` + lit(arc) + `).namelist()`, ErrPrefix: kitetest.Denied("fs.read", "read_file", arc)},
+		{Name: "read", Cfg: deny, Expr: `zip.file(` + lit(arc) + `).read("a.txt")`, ErrPrefix: kitetest.Denied("fs.read", "read_file", arc)},
+		{Name: "read_all", Cfg: deny, Expr: `zip.file(` + lit(arc) + `).read_all()`, ErrPrefix: kitetest.Denied("fs.read", "read_file", arc)},
+		{Name: "write checks the archive first", Cfg: deny, Expr: `zip.file(` + lit(arc) + `).write(` + lit(p("a.txt")) + `)`, ErrPrefix: kitetest.Denied("fs.write", "write", arc)},
+		{Name: "write_all checks the archive first", Cfg: deny, Expr: `zip.file(` + lit(arc) + `).write_all(files=[` + lit(p("a.txt")) + `])`, ErrPrefix: kitetest.Denied("fs.write", "write", arc)},
+		{Name: "write source denied", Cfg: noSource, Expr: `zip.file(` + lit(arc) + `).write(` + lit(p("a.txt")) + `)`,
+			ErrPrefix: "permission denied: fs.read read_file(" + lit(p("a.txt")) + ") - blocked by deny rule"},
+		{Name: "write_all source denied", Cfg: noSource, Expr: `zip.file(` + lit(arc) + `).write_all(match=` + lit(dir+"/*.txt") + `)`,
+			ErrPrefix: "permission denied: fs.read read_file(" + lit(p("a.txt")) + ") - blocked by deny rule"},
+		{Name: "dry run still checks", Cfg: &libkite.Config{DryRun: true, Permissions: libkite.DenyAllPermissions()},
+			Expr: `zip.file(` + lit(arc) + `).write_all(files=[` + lit(p("a.txt")) + `])`, ErrPrefix: kitetest.Denied("fs.write", "write", arc)},
+		{Name: "dry run checks sources", Cfg: &libkite.Config{DryRun: true, Permissions: noSource.Permissions},
+			Expr: `zip.file(` + lit(arc) + `).write_all(files=[` + lit(p("a.txt")) + `])`, ErrPrefix: "permission denied: fs.read read_file("},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, msg, err := eval(t, c.cfg, "", c.expr)
-			if !libkite.IsPermissionError(err) || !strings.HasPrefix(msg, c.want) {
-				t.Fatalf("error = %q\nwant prefix %q", msg, c.want)
-			}
-		})
-	}
-	runCases(t, deny, []evalCase{
-		{name: "try form captures denial", expr: `zip.file(` + lit(arc) + `).try_namelist().error.startswith("permission denied: fs.read read_file(")`, want: `True`},
-		{name: "try write_all captures denial", expr: `zip.file(` + lit(arc) + `).try_write_all(files=["x"]).error.startswith("permission denied: fs.write write(")`, want: `True`},
-		{name: "argument errors before permission", expr: `zip.file(` + lit(arc) + `).write_all()`, err: `zip.write_all: must specify match or files`},
+	kitetest.RunPermCases(t, kit.Runtime, cases, nil)
+	kit.RunCases(t, deny, []kitetest.Case{
+		{Name: "try form captures denial", Expr: `zip.file(` + lit(arc) + `).try_namelist().error.startswith("permission denied: fs.read read_file(")`, Want: `True`},
+		{Name: "try write_all captures denial", Expr: `zip.file(` + lit(arc) + `).try_write_all(files=["x"]).error.startswith("permission denied: fs.write write(")`, Want: `True`},
+		{Name: "argument errors before permission", Expr: `zip.file(` + lit(arc) + `).write_all()`, Err: `zip.write_all: must specify match or files`},
 	})
-	sameSnapshot(t, before, snapshot(t, dir))
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, dir))
 }
 
 func TestDryRun(t *testing.T) {
-	dir := tempDir(t)
+	dir := kitetest.TempDir(t)
 	p := func(name string) string { return filepath.Join(dir, name) }
-	writeFile(t, p("a.txt"), "A")
+	kitetest.WriteFile(t, p("a.txt"), "A")
 	arc := makeZip(t, p("a.zip"), entry{"old.txt", "old"})
-	before := snapshot(t, dir)
-	runCases(t, &libkite.Config{DryRun: true}, []evalCase{
-		{expr: `zip.file(` + lit(arc) + `).write(` + lit(p("a.txt")) + `)`, want: `None`},
-		{name: "nothing read", expr: `zip.file(` + lit(p("new.zip")) + `).write(` + lit(p("missing")) + `)`, want: `None`},
-		{expr: `zip.file(` + lit(arc) + `).write_all(match=` + lit(dir+"/*.txt") + `)`, want: `None`},
-		{expr: `zip.file(` + lit(p("new.zip")) + `).try_write_all(files=[` + lit(p("missing")) + `])`, want: `Result(ok=True, value=None)`},
-		{name: "reads are real", expr: `zip.file(` + lit(arc) + `).read_all()`, want: `{"old.txt": b"old"}`},
-		{name: "arguments still checked", expr: `zip.file(` + lit(arc) + `).write_all(match="a", files=["b"])`, err: `zip.write_all: match and files are mutually exclusive`},
+	before := kitetest.Snapshot(t, dir)
+	kit.RunCases(t, &libkite.Config{DryRun: true}, []kitetest.Case{
+		{Expr: `zip.file(` + lit(arc) + `).write(` + lit(p("a.txt")) + `)`, Want: `None`},
+		{Name: "nothing read", Expr: `zip.file(` + lit(p("new.zip")) + `).write(` + lit(p("missing")) + `)`, Want: `None`},
+		{Expr: `zip.file(` + lit(arc) + `).write_all(match=` + lit(dir+"/*.txt") + `)`, Want: `None`},
+		{Expr: `zip.file(` + lit(p("new.zip")) + `).try_write_all(files=[` + lit(p("missing")) + `])`, Want: `Result(ok=True, value=None)`},
+		{Name: "reads are real", Expr: `zip.file(` + lit(arc) + `).read_all()`, Want: `{"old.txt": b"old"}`},
+		{Name: "arguments still checked", Expr: `zip.file(` + lit(arc) + `).write_all(match="a", files=["b"])`, Err: `zip.write_all: match and files are mutually exclusive`},
 	})
-	sameSnapshot(t, before, snapshot(t, dir))
+	kitetest.SameSnapshot(t, before, kitetest.Snapshot(t, dir))
 }
 
 // TestConformance runs tests/zip_test.star in trust mode from this
 // directory, then as `kitecmd test --permissions=allow-all tests/` does:
 // from the repository root under an allow-all policy.
 func TestConformance(t *testing.T) {
-	suite, err := filepath.Abs(filepath.Join("..", "..", "..", "tests", "zip_test.star"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Run("trusted", func(t *testing.T) {
-		rt := newRuntime(t, &libkite.Config{ScriptPath: suite})
-		kitetest.RunConformance(t, rt, suite, 10)
-	})
-	t.Run("allow-all from repo root", func(t *testing.T) {
-		t.Chdir(filepath.Join(filepath.Dir(suite), ".."))
-		rt := newRuntime(t, &libkite.Config{ScriptPath: "tests/zip_test.star", Permissions: libkite.AllowAllPermissions()})
-		kitetest.RunConformance(t, rt, "tests/zip_test.star", 10)
-	})
+	kitetest.RunSuite(t, kit.Runtime, filepath.Join("..", "..", "..", "tests", "zip_test.star"), 10)
 }
