@@ -4,16 +4,19 @@ package loader
 import (
 	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/modules/base64"
+	"github.com/project-starkite/starkite/libkite/modules/concur"
 	"github.com/project-starkite/starkite/libkite/modules/csv"
 	"github.com/project-starkite/starkite/libkite/modules/fmt"
 	"github.com/project-starkite/starkite/libkite/modules/fs"
 	"github.com/project-starkite/starkite/libkite/modules/gzip"
 	"github.com/project-starkite/starkite/libkite/modules/hash"
+	"github.com/project-starkite/starkite/libkite/modules/inventory"
 	"github.com/project-starkite/starkite/libkite/modules/io"
 	"github.com/project-starkite/starkite/libkite/modules/json"
 	"github.com/project-starkite/starkite/libkite/modules/log"
 	"github.com/project-starkite/starkite/libkite/modules/os"
 	"github.com/project-starkite/starkite/libkite/modules/regexp"
+	"github.com/project-starkite/starkite/libkite/modules/retry"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
 	"github.com/project-starkite/starkite/libkite/modules/strings"
 	"github.com/project-starkite/starkite/libkite/modules/table"
@@ -51,6 +54,10 @@ func baseModules() []libkite.Module {
 		hash.New(),
 		gzip.New(),
 		zip.New(),
+		inventory.New(),
+		// flow control
+		concur.New(),
+		retry.New(),
 		// interactive and stateful
 		io.New(),
 		log.New(),

@@ -14,8 +14,9 @@ func TestDefaultRegistry(t *testing.T) {
 		t.Fatalf("LoadAll: %v", err)
 	}
 	names := strings.Join(reg.Names(), " ")
-	// the thirteen base modules of issue 3 (the rest arrive with issues 4 and 5)
-	for _, want := range []string{"os", "fs", "io", "runtime", "vars", "json", "yaml", "csv", "base64", "hash", "gzip", "zip", "template"} {
+	// the 24 base modules of issues 3 and 4 (http, ssh and sql arrive with issue 5)
+	for _, want := range []string{"os", "fs", "io", "runtime", "vars", "json", "yaml", "csv", "base64", "hash", "gzip", "zip", "template",
+		"strings", "regexp", "fmt", "time", "uuid", "log", "table", "concur", "retry", "test", "inventory"} {
 		if _, ok := reg.GetLoaded(want); !ok {
 			t.Errorf("module %s missing (have %s)", want, names)
 		}
@@ -24,7 +25,9 @@ func TestDefaultRegistry(t *testing.T) {
 	for _, alias := range []string{"env", "setenv", "cwd", "chdir", "hostname", "pid", "ppid", "exec", "try_exec", "which",
 		"username", "userid", "groupid", "home", "user",
 		"path", "read_text", "read_bytes", "write_text", "write_bytes", "exists", "glob",
-		"var_str", "var_int", "var_bool", "var_float", "var_list", "var_dict", "var_names"} {
+		"var_str", "var_int", "var_bool", "var_float", "var_list", "var_dict", "var_names",
+		"printf", "println", "sprintf",
+		"assert", "assert_equal", "assert_not_equal", "assert_contains", "assert_true", "assert_false", "skip"} {
 		if pre[alias] == nil {
 			t.Errorf("global alias %s missing", alias)
 		}
