@@ -2,6 +2,8 @@ package libkite_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"go.starlark.net/starlark"
@@ -124,4 +126,28 @@ func BenchmarkExecuteHello(b *testing.B) {
 		}
 		rt.Close()
 	}
+}
+
+// BenchmarkExecuteTests1000 runs a file of 1,000 test_* functions (each
+// with an assertion) through the test runner, as `kite test` does.
+func BenchmarkExecuteTests1000(b *testing.B) {
+	var src strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&src, "def test_%04d():\n    assert_equal(%d + 1, %d)\n", i, i, i+1)
+	}
+	reg := loader.NewDefaultRegistry(nil)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		rt, err := libkite.New(&libkite.Config{Registry: reg, NoSignals: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		results, err := rt.ExecuteTests(ctx, src.String())
+		if err != nil || len(results) != 1000 || !results[999].Passed {
+			b.Fatalf("%d results, err %v", len(results), err)
+		}
+		rt.Close()
+	}
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "tests/s")
 }

@@ -111,3 +111,11 @@ func WrapError(prefix string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", prefix, err)
 }
+
+// IsExit reports whether err carries a script's exit() request — any
+// code, 0 included — which must end the script, not be counted as the
+// failure of one item (concur, retry, try_ wrappers).
+func IsExit(err error) bool {
+	_, ok := exitCode(err)
+	return ok
+}

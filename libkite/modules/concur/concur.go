@@ -309,7 +309,7 @@ func run(thread *starlark.Thread, name, label string, n int, opts options, job f
 		})
 	}
 	for _, err := range out.errs {
-		if err != nil && isExit(err) {
+		if err != nil && libkite.IsExit(err) {
 			return nil, err
 		}
 	}

@@ -3,7 +3,6 @@ package concur
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -100,34 +99,4 @@ func (p *pool) callDetached(fn starlark.Callable, args starlark.Tuple) (v starla
 		}
 	}()
 	return starlark.Call(t, fn, args, nil)
-}
-
-// isExit reports whether err carries an exit() request, which must stop
-// the script rather than count as an item failure. exit(n≠0) unwraps to
-// *libkite.ExitError; exit(0) is only recognisable by its (unexported)
-// type, libkite has no exported predicate for it.
-func isExit(err error) bool {
-	if libkite.IsExitError(err) {
-		return true
-	}
-	for err != nil {
-		if t := reflect.TypeOf(err); t.Kind() == reflect.Pointer && t.Elem().Name() == "exitRequest" &&
-			t.Elem().PkgPath() == "github.com/project-starkite/starkite/libkite" {
-			return true
-		}
-		switch e := err.(type) {
-		case interface{ Unwrap() error }:
-			err = e.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				if isExit(x) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
 }

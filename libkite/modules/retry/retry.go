@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"strings"
 	"time"
 
@@ -287,37 +286,8 @@ var sleep = func(ctx context.Context, d time.Duration) error {
 // than count as a failed attempt: a callee failed because the caller's
 // context ended, or called exit(). nil otherwise.
 func stopping(ctx context.Context, err error) error {
-	if err != nil && (ctx.Err() != nil || isExit(err)) {
+	if err != nil && (ctx.Err() != nil || libkite.IsExit(err)) {
 		return err
 	}
 	return nil
-}
-
-// isExit reports whether err carries an exit() request. exit(n≠0)
-// unwraps to *libkite.ExitError; exit(0) is only recognisable by its
-// unexported type (libkite has no exported predicate for it).
-func isExit(err error) bool {
-	if libkite.IsExitError(err) {
-		return true
-	}
-	for err != nil {
-		if t := reflect.TypeOf(err); t.Kind() == reflect.Pointer && t.Elem().Name() == "exitRequest" &&
-			t.Elem().PkgPath() == "github.com/project-starkite/starkite/libkite" {
-			return true
-		}
-		switch e := err.(type) {
-		case interface{ Unwrap() error }:
-			err = e.Unwrap()
-		case interface{ Unwrap() []error }:
-			for _, x := range e.Unwrap() {
-				if isExit(x) {
-					return true
-				}
-			}
-			return false
-		default:
-			return false
-		}
-	}
-	return false
 }
