@@ -29,7 +29,7 @@ var patternMethods = func() libkite.Methods {
 		ms[name] = func(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 			a := opArgs{n: -1}
 			var buf [6]any
-			if err := unpack(b.Name(), args, kwargs, o.appendPairs(buf[:0], &a)...); err != nil {
+			if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, o.appendPairs(buf[:0], &a)...); err != nil {
 				return nil, err
 			}
 			return o.run(b.Receiver().(*Pattern).re, &a), nil
@@ -128,7 +128,7 @@ func matchGroup(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	m := b.Receiver().(*Match)
 	var n int
 	var name string
-	if err := unpack(b.Name(), args, kwargs, "n?", &n, "*", nil, "name?", &name); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "n?", &n, "*", nil, "name?", &name); err != nil {
 		return nil, err
 	}
 	if name != "" {

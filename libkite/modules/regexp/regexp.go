@@ -224,7 +224,7 @@ func moduleOp(o op) libkite.BuiltinFunc {
 		pairs := append(c.pairs[:0], "pattern", &c.pattern)
 		pairs = o.appendPairs(pairs, &c.a)
 		pairs = append(pairs, "*", nil, "flags?", &c.flags)
-		if err := unpack(b.Name(), args, kwargs, pairs...); err != nil {
+		if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, pairs...); err != nil {
 			return nil, err
 		}
 		re, err := Compile(c.pattern, c.flags)
@@ -238,7 +238,7 @@ func moduleOp(o op) libkite.BuiltinFunc {
 // compile(pattern, *, flags="") → Pattern.
 func compileBuiltin(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var pattern, flags string
-	if err := unpack(b.Name(), args, kwargs, "pattern", &pattern, "*", nil, "flags?", &flags); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "pattern", &pattern, "*", nil, "flags?", &flags); err != nil {
 		return nil, err
 	}
 	re, err := Compile(pattern, flags)

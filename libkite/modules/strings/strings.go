@@ -101,7 +101,7 @@ func pad(mode PadMode) libkite.BuiltinFunc {
 		var s string
 		var width int
 		fill := " "
-		if err := unpack(b.Name(), args, kwargs, "s", &s, "width", &width, "fillchar?", &fill); err != nil {
+		if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "s", &s, "width", &width, "fillchar?", &fill); err != nil {
 			return nil, err
 		}
 		out, err := Pad(s, width, fill, mode)
@@ -115,7 +115,7 @@ func pad(mode PadMode) libkite.BuiltinFunc {
 // cut(s, sep) → (before, after, found), split at the first sep.
 func cut(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var s, sep string
-	if err := unpack(b.Name(), args, kwargs, "s", &s, "sep", &sep); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "s", &s, "sep", &sep); err != nil {
 		return nil, err
 	}
 	before, after, found := stdstrings.Cut(s, sep)
@@ -125,7 +125,7 @@ func cut(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []
 // equal(s, t) → bool: Unicode simple case folding (Go EqualFold).
 func equal(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var s, t string
-	if err := unpack(b.Name(), args, kwargs, "s", &s, "t", &t); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "s", &s, "t", &t); err != nil {
 		return nil, err
 	}
 	return starlark.Bool(stdstrings.EqualFold(s, t)), nil
@@ -134,7 +134,7 @@ func equal(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 // has_any(s, chars) → bool: any code point of chars occurs in s.
 func hasAny(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var s, chars string
-	if err := unpack(b.Name(), args, kwargs, "s", &s, "chars", &chars); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "s", &s, "chars", &chars); err != nil {
 		return nil, err
 	}
 	return starlark.Bool(stdstrings.ContainsAny(s, chars)), nil
@@ -143,7 +143,7 @@ func hasAny(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs
 // quote(s) → Go double-quoted literal (printable non-ASCII kept).
 func quote(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var s string
-	if err := unpack(b.Name(), args, kwargs, "s", &s); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "s", &s); err != nil {
 		return nil, err
 	}
 	return starlark.String(strconv.Quote(s)), nil
@@ -153,7 +153,7 @@ func quote(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs 
 // else fails with exactly `invalid syntax` (the reference's text).
 func unquote(_ *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var s string
-	if err := unpack(b.Name(), args, kwargs, "s", &s); err != nil {
+	if err := libkite.UnpackArgsKeywordWins(b.Name(), args, kwargs, "s", &s); err != nil {
 		return nil, err
 	}
 	out, err := strconv.Unquote(s)
