@@ -209,3 +209,27 @@ func TestTestCommandJUnit(t *testing.T) {
 		t.Fatalf("unwritable junit path: %s", r)
 	}
 }
+
+func TestTestCommandMultiFileSuiteWithLoad(t *testing.T) {
+	_, cwd := isolate(t)
+	os.MkdirAll(filepath.Join(cwd, "suite", "lib", "pkg"), 0o755)
+	writeFile(t, cwd, "suite/lib/helper.star", "def double(x):\n    return 2 * x\n")
+	writeFile(t, cwd, "suite/lib/pkg/main.star", "def name():\n    return 'pkg'\n")
+	writeFile(t, cwd, "suite/lib/pkg/extra.star", "def more():\n    return 'merged'\n_private = 1\n")
+	writeFile(t, cwd, "suite/a_test.star", `load("./lib/helper.star", "helper")
+load("./lib/pkg", "pkg")
+def test_helper():
+    assert_equal(helper.double(21), 42)
+def test_directory_module():
+    assert_equal(pkg.name(), "pkg")
+    assert_equal(pkg.more(), "merged")
+    assert_false(hasattr(pkg, "_private"))
+test_helper()  # a test function may also run at top level
+`)
+	// a second file loads the same helper into its own fresh runtime
+	writeFile(t, cwd, "suite/b_test.star", "load('./lib/helper.star', h='helper')\ndef test_own_load():\n    assert_equal(h.double(1), 2)\n")
+	r := mainInProcess(t, "", "test", "-v", "suite")
+	if r.code != 0 || !strings.Contains(r.stdout, "Tests: 3 passed, 0 failed, 3 total") {
+		t.Fatalf("exit %d\n%s", r.code, r)
+	}
+}
