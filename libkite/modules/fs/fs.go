@@ -166,11 +166,8 @@ func (p *pathArg) Unpack(v starlark.Value) error {
 
 // content converts a str or bytes argument to the bytes to write.
 func content(fnname string, v starlark.Value) ([]byte, error) {
-	switch v := v.(type) {
-	case starlark.Bytes:
-		return []byte(v), nil
-	case starlark.String:
-		return []byte(v), nil
+	if s, ok := libkite.StringOrBytes(v); ok {
+		return []byte(s), nil
 	}
 	return nil, fmt.Errorf("%s: content must be bytes or string, got %s", fnname, v.Type())
 }

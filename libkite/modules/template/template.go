@@ -45,13 +45,8 @@ func fromBytes(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kw
 	if len(args) != 1 {
 		return nil, fmt.Errorf("%s: takes exactly 1 argument (template bytes)", fn.Name())
 	}
-	var src string
-	switch s := args[0].(type) {
-	case starlark.Bytes:
-		src = string(s)
-	case starlark.String:
-		src = string(s)
-	default:
+	src, ok := libkite.StringOrBytes(args[0])
+	if !ok {
 		return nil, fmt.Errorf("%s: argument must be bytes or string, got %s", fn.Name(), args[0].Type())
 	}
 	return parseWith(fn, src, kwargs)
