@@ -10,6 +10,7 @@ import (
 	"github.com/project-starkite/starkite/libkite/modules/fs"
 	"github.com/project-starkite/starkite/libkite/modules/gzip"
 	"github.com/project-starkite/starkite/libkite/modules/hash"
+	"github.com/project-starkite/starkite/libkite/modules/http"
 	"github.com/project-starkite/starkite/libkite/modules/inventory"
 	"github.com/project-starkite/starkite/libkite/modules/io"
 	"github.com/project-starkite/starkite/libkite/modules/json"
@@ -18,6 +19,8 @@ import (
 	"github.com/project-starkite/starkite/libkite/modules/regexp"
 	"github.com/project-starkite/starkite/libkite/modules/retry"
 	"github.com/project-starkite/starkite/libkite/modules/runtime"
+	"github.com/project-starkite/starkite/libkite/modules/sql"
+	"github.com/project-starkite/starkite/libkite/modules/ssh"
 	"github.com/project-starkite/starkite/libkite/modules/strings"
 	"github.com/project-starkite/starkite/libkite/modules/table"
 	"github.com/project-starkite/starkite/libkite/modules/template"
@@ -61,6 +64,10 @@ func baseModules() []libkite.Module {
 		// interactive and stateful
 		io.New(),
 		log.New(),
+		// network and data stores
+		http.New(),
+		ssh.New(),
+		sql.New(),
 	}
 }
 

@@ -14,9 +14,9 @@ func TestDefaultRegistry(t *testing.T) {
 		t.Fatalf("LoadAll: %v", err)
 	}
 	names := strings.Join(reg.Names(), " ")
-	// the 24 base modules of issues 3 and 4 (http, ssh and sql arrive with issue 5)
+	// the 27 base modules
 	for _, want := range []string{"os", "fs", "io", "runtime", "vars", "json", "yaml", "csv", "base64", "hash", "gzip", "zip", "template",
-		"strings", "regexp", "fmt", "time", "uuid", "log", "table", "concur", "retry", "test", "inventory"} {
+		"strings", "regexp", "fmt", "time", "uuid", "log", "table", "concur", "retry", "test", "inventory", "http", "ssh", "sql"} {
 		if _, ok := reg.GetLoaded(want); !ok {
 			t.Errorf("module %s missing (have %s)", want, names)
 		}

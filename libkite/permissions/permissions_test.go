@@ -60,7 +60,17 @@ func TestMatch(t *testing.T) {
 		{"fs.write(/cwd/**)", "fs", "write", "write", "/cwdx/a", false},
 		{"fs.write(write:/cwd/**)", "fs", "write", "touch", "/cwd/a", false},
 		{"http.server(127.0.0.1:*)", "http", "server", "serve", "", true}, // empty call resource matches
-		{"http.client(*.internal)", "http", "client", "GET", "https://a.internal/x", false},
+		// DECISION P2: slash-free http.client resources also match the URL host and host:port
+		{"http.client(*.internal)", "http", "client", "GET", "https://a.internal/x", true},
+		{"http.client(api.example.com)", "http", "client", "GET", "https://api.example.com/v1?q=1", true},
+		{"http.client(api.example.com)", "http", "client", "GET", "https://api.example.com.evil.io/", false},
+		{"http.client(api.example.com)", "http", "client", "GET", "https://evil.io/api.example.com", false},
+		{"http.client(api.example.com:443)", "http", "client", "GET", "https://api.example.com/", true},
+		{"http.client(api.example.com:8443)", "http", "client", "GET", "https://api.example.com/", false},
+		{"http.client(127.0.0.1:*)", "http", "client", "POST", "http://127.0.0.1:8080/x", true},
+		{"http.client(GET:api.example.com)", "http", "client", "POST", "https://api.example.com/", false},
+		{"http.client(GET:https://api.example.com/*)", "http", "client", "GET", "https://api.example.com/v1", true},
+		{"fs.read(example.com)", "fs", "read", "read_file", "https://example.com/", false}, // host matching is http.client only
 		{"fs.read(**)", "fs", "read", "read_file", "/anything", true},
 		{"fs.read(/a/**/b.txt)", "fs", "read", "read_file", "/a/x/y/b.txt", true},
 	}

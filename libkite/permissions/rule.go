@@ -7,6 +7,7 @@ package permissions
 
 import (
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 )
@@ -102,7 +103,38 @@ func (r *Rule) Matches(module, category, function, resource string) bool {
 	if r.Functions != nil && !contains(r.Functions, function) {
 		return false
 	}
-	return r.Resource == "" || resource == "" || MatchResource(r.Resource, resource)
+	if r.Resource == "" || resource == "" || MatchResource(r.Resource, resource) {
+		return true
+	}
+	return module == "http" && category == "client" && !strings.Contains(r.Resource, "/") &&
+		matchURLHost(r.Resource, resource)
+}
+
+// matchURLHost is DECISION P2 (permissions.md §5.2): a slash-free rule
+// resource such as "api.example.com" or "*.example.com:8443" is also tested
+// against the URL's host and host:port (the scheme's default port when the
+// URL names none), so host-only rules behave as the seed implies.
+func matchURLHost(pattern, rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "http", "ws":
+			port = "80"
+		case "https", "wss":
+			port = "443"
+		}
+	}
+	if MatchResource(pattern, host) {
+		return true
+	}
+	if strings.Contains(host, ":") { // IPv6 literal
+		host = "[" + host + "]"
+	}
+	return port != "" && MatchResource(pattern, host+":"+port)
 }
 
 // MatchResource applies the resource glob of spec permissions.md §5:
