@@ -116,9 +116,7 @@ func newSession(c *cli.Context) (*session, error) {
 // configure may adjust the config first. close releases both.
 func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config)) (rt *libkite.Runtime, close func(), err error) {
 	o := s.opts
-	reg := NewRegistry(&libkite.ModuleConfig{DryRun: o.DryRun, Debug: o.Debug, VarStore: s.vars})
 	cfg := &libkite.Config{
-		Registry:     reg,
 		ScriptPath:   scriptPath,
 		VarStore:     s.vars,
 		Permissions:  s.perms,
@@ -134,6 +132,9 @@ func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config))
 	if configure != nil {
 		configure(cfg)
 	}
+	// built after configure so test-only members (ssh.test_server) follow cfg.TestMode
+	reg := NewRegistry(&libkite.ModuleConfig{DryRun: cfg.DryRun, Debug: cfg.Debug, TestMode: cfg.TestMode, VarStore: s.vars})
+	cfg.Registry = reg
 	rt, err = libkite.New(cfg)
 	if err != nil {
 		reg.Close()
