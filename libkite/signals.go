@@ -57,6 +57,30 @@ func (rt *Runtime) HasSignalHandler(name string) bool {
 	return rt.handlers[sig] != nil
 }
 
+// DefaultSignalHandler installs fn for name only if no handler is
+// installed (the script's own on_signal wins) and returns a function that
+// removes fn again — and only fn: a handler the script installs meanwhile
+// is kept. installed reports whether fn went in.
+func (rt *Runtime) DefaultSignalHandler(name string, fn starlark.Callable) (remove func(), installed bool) {
+	sig, err := canonicalSignal(name)
+	if err != nil {
+		return func() {}, false
+	}
+	rt.cleanupMu.Lock()
+	defer rt.cleanupMu.Unlock()
+	if rt.handlers[sig] != nil {
+		return func() {}, false
+	}
+	rt.handlers[sig] = fn
+	return func() {
+		rt.cleanupMu.Lock()
+		if rt.handlers[sig] == fn {
+			delete(rt.handlers, sig)
+		}
+		rt.cleanupMu.Unlock()
+	}, true
+}
+
 // UnregisterSignalHandler removes the handler for name.
 func (rt *Runtime) UnregisterSignalHandler(name string) {
 	if sig, err := canonicalSignal(name); err == nil {

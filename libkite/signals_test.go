@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"go.starlark.net/starlark"
+
 	"github.com/project-starkite/starkite/libkite"
 )
 
@@ -123,5 +125,37 @@ func TestManyRuntimesDoNotLeak(t *testing.T) {
 	defer rt.Close()
 	if n := libkite.NumSignalSubscribers(); n != base {
 		t.Errorf("WithoutSignalHandlers still subscribed (%d)", n)
+	}
+}
+
+func TestDefaultSignalHandler(t *testing.T) {
+	rt, err := libkite.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	def := starlark.NewBuiltin("default", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		return starlark.None, nil
+	})
+	remove, ok := rt.DefaultSignalHandler("SIGINT", def)
+	if !ok || !rt.HasSignalHandler("interrupt") {
+		t.Fatal("default handler not installed")
+	}
+	// the script installs its own meanwhile: removing the default keeps it
+	if err := rt.Execute(context.Background(), `on_signal("SIGINT", lambda name: None)`); err != nil {
+		t.Fatal(err)
+	}
+	remove()
+	if !rt.HasSignalHandler("SIGINT") {
+		t.Fatal("removing the default dropped the script's handler")
+	}
+	// a script handler already present: the default stays out
+	if _, ok := rt.DefaultSignalHandler("SIGINT", def); ok {
+		t.Fatal("default replaced the script's handler")
+	}
+	remove, ok = rt.DefaultSignalHandler("SIGTERM", def)
+	remove()
+	if !ok || rt.HasSignalHandler("SIGTERM") {
+		t.Fatal("remove left the default installed")
 	}
 }

@@ -421,9 +421,8 @@ func (s *Server) wait(thread *starlark.Thread, r *run) {
 			return starlark.None, nil
 		})
 		for _, sig := range []string{"interrupt", "terminated"} {
-			if !rt.HasSignalHandler(sig) && rt.RegisterSignalHandler(sig, onSignal) == nil {
-				defer rt.UnregisterSignalHandler(sig)
-			}
+			remove, _ := rt.DefaultSignalHandler(sig, onSignal)
+			defer remove()
 		}
 	}
 	<-r.done
