@@ -79,6 +79,19 @@ var sideEffects = []sideEffect{
 	{name: "hash.file", read: true, expr: `hash.file(D + "/a.txt").try_sha256()`},
 	{name: "base64.file", read: true, expr: `base64.file(D + "/a.txt").try_encode()`},
 	{name: "template.file", read: true, expr: `template.try_file(D + "/a.txt")`},
+	{name: "sql.open new file", expr: `sql.try_open("sqlite", D + "/new.db")`},
+	{name: "sql.exec", expr: `sql.open("sqlite", D + "/a.db").exec("create table t(x)")`},
+	{name: "sql.transaction", expr: `sql.open("sqlite", D + "/a.db").transaction(lambda tx: tx.exec("create table t(x)"))`},
+	// network calls aim at a closed port: allowed, they fail to connect,
+	// so they are "read" (not part of TestSideEffectsAreReal)
+	{name: "http.get", read: true, expr: `http.url("http://127.0.0.1:1/").try_get(timeout="1s")`},
+	{name: "http.post", read: true, expr: `http.url("http://127.0.0.1:1/").try_post({"a": 1}, timeout="1s")`},
+	{name: "http.config", read: true, expr: `http.try_config(timeout="5s")`},
+	{name: "http.server", read: true, expr: `http.try_server(port=0)`},
+	{name: "ssh.config", read: true, expr: `ssh.try_config(hosts=["127.0.0.1:1"], max_retries=0, host_key_check=False)`},
+	{name: "ssh.exec", read: true, expr: `ssh.config(hosts=["127.0.0.1:1"], max_retries=0, host_key_check=False).try_exec("touch " + D + "/by-ssh")`},
+	{name: "ssh.upload", read: true, expr: `ssh.config(hosts=["127.0.0.1:1"], max_retries=0, host_key_check=False).try_upload(D + "/a.txt", "/tmp/x")`},
+	{name: "ssh.download", read: true, expr: `ssh.config(hosts=["127.0.0.1:1"], max_retries=0, host_key_check=False).try_download("/etc/hostname", D + "/dl/x.txt")`},
 }
 
 // outcome runs one side effect in a fresh runtime: "ok", or the first
