@@ -153,3 +153,34 @@ func (m Modules) RunCases(t *testing.T, cfg *libkite.Config, cases []Case) {
 	t.Helper()
 	RunCases(t, m.With(cfg), cases)
 }
+
+// Run executes src on a fresh runtime under cfg and returns what it
+// printed (lines joined with "\n") and the error it raised.
+func (m Modules) Run(t testing.TB, cfg *libkite.Config, src string) (string, error) {
+	t.Helper()
+	rt, out := m.New(t, cfg)
+	err := rt.Execute(context.Background(), src)
+	return out.String(), err
+}
+
+// CheckOutput fails t unless a script's printed output and error are what
+// a script-table row wants: with wantErr set, an error whose message
+// contains it; otherwise no error and exactly want.
+func CheckOutput(t testing.TB, got string, err error, want, wantErr string) {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil {
+			t.Fatalf("want error containing %q, got success with output %q", wantErr, got)
+		}
+		if msg := ErrMsg(err); !strings.Contains(msg, wantErr) {
+			t.Fatalf("error = %q\nwant it to contain %q", msg, wantErr)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("unexpected error: %v\noutput: %s", err, got)
+	}
+	if got != want {
+		t.Fatalf("output = %q\nwant     %q", got, want)
+	}
+}

@@ -1,7 +1,6 @@
 package http_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -42,9 +41,7 @@ var lit = kitetest.Lit
 // run executes src on a fresh runtime under cfg and returns its output.
 func run(t *testing.T, cfg *libkite.Config, src string) (string, error) {
 	t.Helper()
-	rt, out := kit.New(t, cfg)
-	err := rt.Execute(context.Background(), src)
-	return out.String(), err
+	return kit.Run(t, cfg, src)
 }
 
 // scriptCase is one row of a table: src prints, want is the whole output;
@@ -68,21 +65,7 @@ func runCases(t *testing.T, cfg *libkite.Config, cases []scriptCase) {
 
 func check(t *testing.T, tc scriptCase, got string, err error) {
 	t.Helper()
-	if tc.wantErr != "" {
-		if err == nil {
-			t.Fatalf("want error containing %q, got success with output %q", tc.wantErr, got)
-		}
-		if msg := kitetest.ErrMsg(err); !strings.Contains(msg, tc.wantErr) {
-			t.Fatalf("error = %q\nwant it to contain %q", msg, tc.wantErr)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatalf("unexpected error: %v\noutput: %s", err, got)
-	}
-	if got != tc.want {
-		t.Fatalf("output = %q\nwant     %q", got, tc.want)
-	}
+	kitetest.CheckOutput(t, got, err, tc.want, tc.wantErr)
 }
 
 // echoed is what the echo server reports about a request.

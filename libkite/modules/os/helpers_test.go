@@ -3,7 +3,6 @@
 package os_test
 
 import (
-	"context"
 	"errors"
 	stdos "os"
 	"path/filepath"
@@ -24,9 +23,7 @@ var kit = kitetest.Modules{kiteos.New}
 // run executes src on a fresh runtime and returns its printed output.
 func run(t *testing.T, cfg *libkite.Config, src string) (string, error) {
 	t.Helper()
-	rt, out := kit.New(t, cfg)
-	err := rt.Execute(context.Background(), src)
-	return out.String(), err
+	return kit.Run(t, cfg, src)
 }
 
 // scriptCase is one row of a table test: src prints, want is the whole
@@ -51,21 +48,7 @@ func runCases(t *testing.T, cfg *libkite.Config, cases []scriptCase) {
 
 func checkOutcome(t *testing.T, tc scriptCase, got string, err error) {
 	t.Helper()
-	if tc.wantErr != "" {
-		if err == nil {
-			t.Fatalf("want error containing %q, got success with output %q", tc.wantErr, got)
-		}
-		if !strings.Contains(err.Error(), tc.wantErr) {
-			t.Fatalf("error = %q\nwant it to contain %q", err.Error(), tc.wantErr)
-		}
-		return
-	}
-	if err != nil {
-		t.Fatalf("unexpected error: %v\noutput: %s", err, got)
-	}
-	if got != tc.want {
-		t.Fatalf("output = %q\nwant     %q", got, tc.want)
-	}
+	kitetest.CheckOutput(t, got, err, tc.want, tc.wantErr)
 }
 
 // lit quotes s as a Starlark string literal.
