@@ -5,6 +5,9 @@ COMMIT     ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILD_TIME ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 VPKG       := github.com/project-starkite/starkite/basekite/version
 LDFLAGS    := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).GitCommit=$(COMMIT) -X $(VPKG).BuildTime=$(BUILD_TIME)
+# Build tags of release binaries: urfave_cli_no_docs drops urfave/cli's
+# man/markdown generators (and blackfriday: ~0.3 MB, ~0.5 ms of init).
+TAGS       := urfave_cli_no_docs
 # Every Go module of the workspace, in dependency order.
 MODULES    := libkite basekite kite
 
@@ -17,11 +20,11 @@ build: build-kite build-base
 
 ## build-kite: the all-in-one kite (static: it will link gVisor)
 build-kite:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS) -X $(VPKG).Edition=all" -o bin/kite ./kite
+	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -X $(VPKG).Edition=all" -o bin/kite ./kite
 
 ## build-base: the lean base edition kitecmd
 build-base:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/kitecmd ./basekite
+	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o bin/kitecmd ./basekite
 
 ## test: vet + gofmt check, every module's tests (libkite with -race), then
 ## the Starlark conformance suites under tests/ through the CLI's test runner

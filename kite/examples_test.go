@@ -71,6 +71,22 @@ func TestExamples(t *testing.T) {
 		t.Errorf("manifest.csv:\n%s", m)
 	}
 
+	// notes_api.star: http server + client + sql; a second run reuses notes.db
+	dir = t.TempDir()
+	for run, want := range []string{"201 /notes/1\nhello - from kite\n404\ntitle is required\n", "201 /notes/2\n"} {
+		c = exec.Command(bin, "run", mustAbs(t, filepath.Join("..", "examples", "notes_api.star")), "--permissions=allow-local")
+		c.Dir = dir
+		c.Env = append(os.Environ(), "HOME="+t.TempDir())
+		if out, err := c.CombinedOutput(); err != nil || !strings.HasPrefix(string(out), want) {
+			t.Errorf("notes_api.star run %d: %v\n%s\nwant prefix %q", run+1, err, out, want)
+		}
+	}
+	c = exec.Command(bin, "run", mustAbs(t, filepath.Join("..", "examples", "notes_api.star")), "--permissions=allow-net")
+	c.Dir = dir
+	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), "permission denied: http.server server") {
+		t.Errorf("notes_api.star under allow-net: %v\n%s", err, out)
+	}
+
 	// hello.star: variables, printf and modules, with the --var tier.
 	c = exec.Command(bin, filepath.Join("..", "examples", "hello.star"), "--var", "name=Ada")
 	c.Env = append(os.Environ(), "HOME="+t.TempDir())
