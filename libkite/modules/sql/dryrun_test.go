@@ -110,7 +110,7 @@ print(db.query_one("select sum(x) as s from t"), db.exec("delete from t"))
 func TestDryRunAllowedPolicy(t *testing.T) {
 	dir := kitetest.TempDir(t)
 	rt := kit.Runtime(t, &libkite.Config{DryRun: true, Permissions: &libkite.PermissionConfig{
-		Allow: []string{"sql.open(sqlite:" + dir + "/**)"}}})
+		Allow: []string{"sql.open(sqlite:" + dir + "/**)", "fs.read"}}}) // a dry run only reads
 	err := rt.Execute(context.Background(), `sql.open("sqlite", `+lit(dir+"/x.db")+`).exec("create table t(x)")`)
 	if err != nil {
 		t.Fatal(err)

@@ -43,9 +43,14 @@ func TestTiers(t *testing.T) {
 	outside := kitetest.TempDir(t)
 	t.Chdir(dir)
 	fsTier := &libkite.Config{Permissions: libkite.AllowFSPermissions()}
+	kitetest.WriteFile(t, filepath.Join(outside, "ro.db"), "") // an empty file is an empty database
 	kitetest.RunPermCases(t, kit.Runtime, []kitetest.PermCase{
 		{Name: "allow-fs opens a file under cwd", Cfg: fsTier, Expr: `sql.open("sqlite", "in.db").exec("create table t(x)")`, Want: "0"},
-		{Name: "allow-fs opens a file anywhere", Cfg: fsTier, Expr: `sql.open("sqlite", ` + lit(outside+"/out.db") + `).driver`, Want: "sqlite"},
+		// sql.open(sqlite:**) admits any path, but the file is a file: writing
+		// one outside $CWD needs fs.write there, which allow-fs does not grant
+		{Name: "allow-fs cannot write a database outside cwd", Cfg: fsTier, Expr: `sql.open("sqlite", ` + lit(outside+"/out.db") + `)`,
+			ErrPrefix: kitetest.Denied("fs.write", "write", outside+"/out.db")},
+		{Name: "allow-fs reads a database anywhere", Cfg: fsTier, Expr: `sql.open("sqlite", "file:` + outside + `/ro.db?mode=ro").driver`, Want: "sqlite"},
 		{Name: "allow-fs opens memory", Cfg: fsTier, Expr: `sql.open("sqlite", ":memory:").query_one("select 1 as x")`, Want: `{"x": 1}`},
 		{Name: "deny rule carves a hole", Cfg: &libkite.Config{Permissions: libkite.AllowPermissions("sql.open(sqlite:" + outside + "/**)")},
 			Expr:      `sql.open("sqlite", ` + lit(outside+"/no.db") + `)`,
@@ -59,8 +64,9 @@ func TestPathScopedRule(t *testing.T) {
 	other := kitetest.MkdirAll(t, filepath.Join(root, "other"))
 	kitetest.Symlink(t, other, filepath.Join(allowed, "escape"))
 	t.Chdir(allowed)
-	scoped := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"sql.open(sqlite:" + allowed + "/**)"}}}
-	cwdRule := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"sql.open(sqlite:$CWD/**)"}}}
+	// fs.read/fs.write everywhere, so these cases test the sql.open rule alone
+	scoped := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"sql.open(sqlite:" + allowed + "/**)", "fs.read", "fs.write"}}}
+	cwdRule := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"sql.open(sqlite:$CWD/**)", "fs.read", "fs.write"}}}
 	kitetest.RunPermCases(t, kit.Runtime, []kitetest.PermCase{
 		{Name: "inside", Cfg: scoped, Expr: `sql.open("sqlite", ` + lit(allowed+"/a.db") + `).driver`, Want: "sqlite"},
 		{Name: "relative inside", Cfg: scoped, Expr: `sql.open("sqlite", "sub/../b.db").driver`, Want: "sqlite"},

@@ -93,6 +93,11 @@ func open(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kw
 	if err := libkite.Check(thread, "sql", "open", drv.name, resource); err != nil {
 		return nil, err
 	}
+	if target != nil {
+		if err := target.checkFile(libkite.GetPermissions(thread), libkite.DryRun(thread)); err != nil {
+			return nil, err
+		}
+	}
 	db := &DB{driver: drv.name, resource: resource, dry: libkite.DryRun(thread)}
 	db.ctx, db.cancel = context.WithCancel(context.Background())
 	ctx := libkite.Context(thread)

@@ -257,7 +257,25 @@ func (g *attachGuard) checkAttach(file string) error {
 	if g.dry {
 		return fmt.Errorf("ATTACH %q: attaching a database file is not simulated in a dry run", file)
 	}
-	return g.checker.Check("sql", "open", "sqlite", t.path)
+	if err := g.checker.Check("sql", "open", "sqlite", t.path); err != nil {
+		return err
+	}
+	return t.checkFile(g.checker, false)
+}
+
+// checkFile is the file-system half of opening a database file: a SQLite
+// file is a file like any other, so beyond sql.open the script needs
+// fs.write on it (fs.read when it is opened read-only or in a dry run).
+// Without this, allow-fs — whose fs.write stops at $CWD — could create
+// or modify a database anywhere through sql.open(sqlite:**).
+func (t *sqliteTarget) checkFile(checker *libkite.PermissionChecker, dry bool) error {
+	if t.memory {
+		return nil
+	}
+	if dry || t.readOnly() {
+		return checker.Check("fs", "read", "read_file", t.path)
+	}
+	return checker.Check("fs", "write", "write", t.path)
 }
 
 // takeDenial returns the guard's refusal if err is SQLite's
