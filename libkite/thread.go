@@ -2,6 +2,7 @@ package libkite
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +135,23 @@ func CanonicalPath(path string) string {
 		tail = append([]string{filepath.Base(cur)}, tail...)
 		cur = parent
 	}
+}
+
+// CanonicalURL is the permission resource of a URL (DECISION P1's
+// counterpart for http.client): scheme and host lower-cased and any
+// userinfo dropped, so "http://allowed.example.com@evil/" is checked as
+// "http://evil/" — the host actually contacted — and credentials never
+// reach rules, denials or the audit log. Text that does not parse as a
+// URL with a host is returned unchanged (the request fails later).
+func CanonicalURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	u.User = nil
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	return u.String()
 }
 
 // originOf names the load()ed module responsible for the current call:

@@ -35,11 +35,21 @@ func verb(method string) libkite.BuiltinFunc {
 		if err != nil {
 			return nil, err
 		}
-		if err := libkite.Check(thread, "http", "client", method, req.url); err != nil {
+		if err := libkite.Check(thread, "http", "client", method, libkite.CanonicalURL(req.url)); err != nil {
 			return nil, err
 		}
 		return u.m.send(thread, name, req)
 	}
+}
+
+// checkScheme refuses anything but http and https up front (file://,
+// ftp://, …), with a message that says what is wanted.
+func checkScheme(scheme string) error {
+	switch strings.ToLower(scheme) {
+	case "http", "https":
+		return nil
+	}
+	return fmt.Errorf("unsupported URL scheme %q (want http or https)", scheme)
 }
 
 // request is a bound verb call, ready to send.
@@ -151,6 +161,9 @@ func (m *module) send(thread *starlark.Thread, name string, req *request) (starl
 	if err != nil {
 		return nil, err // parse "::bad": missing protocol scheme
 	}
+	if err := checkScheme(hreq.URL.Scheme); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
 	hreq.Header = headers
 	for _, h := range req.headers {
 		hreq.Header.Set(h[0], h[1])
@@ -172,7 +185,10 @@ func (m *module) send(thread *starlark.Thread, name string, req *request) (starl
 			if len(via) > opts.maxRedirects {
 				return fmt.Errorf("stopped after %d redirects", opts.maxRedirects)
 			}
-			return libkite.Check(thread, "http", "client", next.Method, next.URL.String())
+			if err := checkScheme(next.URL.Scheme); err != nil {
+				return err
+			}
+			return libkite.Check(thread, "http", "client", next.Method, libkite.CanonicalURL(next.URL.String()))
 		},
 	}
 	resp, err := client.Do(hreq)

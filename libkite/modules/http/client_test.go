@@ -452,3 +452,45 @@ func TestClientPermissions(t *testing.T) {
 	)
 	kitetest.RunPermCases(t, func(t testing.TB, cfg *libkite.Config) *libkite.Runtime { return kit.Runtime(t, cfg) }, cases, nil)
 }
+
+// TestURLResourceIsCanonical: the resource checked is the host actually
+// contacted — userinfo that looks like an allowed host does not pass —
+// and credentials never appear in it; only http and https are fetched.
+func TestURLResourceIsCanonical(t *testing.T) {
+	var hitsB atomic.Int32
+	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hitsB.Add(1)
+		_, _ = w.Write([]byte("b"))
+	}))
+	defer b.Close()
+	a := echoServer(t)
+	hostA, hostB := strings.TrimPrefix(a.URL, "http://"), strings.TrimPrefix(b.URL, "http://")
+	for _, rule := range []string{"http.client(" + hostA + ")", "http.client(GET:" + a.URL + "*)"} {
+		cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{rule}}}
+		rt, _ := kit.New(t, cfg)
+		err := rt.Execute(context.Background(), `http.url("http://`+hostA+`@`+hostB+`/x").get()`)
+		if want := kitetest.Denied("http.client", "GET", "http://"+hostB+"/x"); !strings.HasPrefix(kitetest.ErrMsg(err), want) {
+			t.Fatalf("%s: error = %v\nwant %q", rule, err, want)
+		}
+	}
+	if hitsB.Load() != 0 {
+		t.Fatalf("the real host was contacted %d times", hitsB.Load())
+	}
+	// credentials are dropped from the resource, the request still sends them
+	cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"http.client(GET:" + a.URL + "/*)"}}}
+	got, err := run(t, cfg, `print(json.decode(http.url("http://user:s3cret@`+strings.ToUpper(hostA[:1])+hostA[1:]+`/p").get().get_text())["header"].get("Authorization", ""))`)
+	if err != nil || !strings.HasPrefix(got, "Basic ") {
+		t.Fatalf("basic auth from userinfo: %q, %v", got, err)
+	}
+	rt, _ := kit.New(t, &libkite.Config{Permissions: libkite.DenyAllPermissions()})
+	err = rt.Execute(context.Background(), `http.url("HTTP://user:s3cret@Example.COM/p").get()`)
+	if msg := kitetest.ErrMsg(err); !strings.HasPrefix(msg, kitetest.Denied("http.client", "GET", "http://example.com/p")) || strings.Contains(msg, "s3cret") {
+		t.Fatalf("denial = %q", msg)
+	}
+	// file:// and other schemes are refused before any I/O
+	cases := []kitetest.Case{
+		{Expr: `http.url("file:///etc/passwd").get()`, Err: `http.url.get: unsupported URL scheme "file" (want http or https)`},
+		{Expr: `http.url("ftp://127.0.0.1/x").try_get().error`, Want: `http.url.get: unsupported URL scheme "ftp" (want http or https)`},
+	}
+	kit.RunCases(t, &libkite.Config{Permissions: libkite.AllowAllPermissions()}, cases)
+}
