@@ -106,6 +106,9 @@ func (rt *Runtime) load(thread *starlark.Thread, module string) (starlark.String
 	}
 	val, err := rt.loadStar(thread, module)
 	if err != nil {
+		if IsPermissionError(err) {
+			return nil, err // "permission denied: fs.read load(...)" says it all
+		}
 		return nil, fmt.Errorf("cannot load %s: %w", module, err)
 	}
 	return starlark.StringDict{exportName(module, val): val}, nil
@@ -122,6 +125,9 @@ func exportName(module string, val starlark.Value) string {
 func (rt *Runtime) loadStar(thread *starlark.Thread, module string) (starlark.Value, error) {
 	path, isDir, err := rt.resolve(thread, module)
 	if err != nil {
+		return nil, err
+	}
+	if err := rt.checkLoad(thread, path); err != nil {
 		return nil, err
 	}
 	if v, ok := rt.modules.Get(path); ok {
@@ -162,6 +168,49 @@ func (rt *Runtime) loadStar(thread *starlark.Thread, module string) (starlark.Va
 	rt.modules.entries[path] = &cacheEntry{value: val, done: closedChan}
 	rt.modules.mu.Unlock()
 	return val, nil
+}
+
+// checkLoad lets code load freely from the places code lives — the entry
+// script's directory tree, the working directory tree, the runtime's
+// WorkDir, $STARKITE_MODULE_PATH and ~/.starkite/modules — and treats any
+// other file as a file read: load("/etc/x.star") or load("../../x.star")
+// escaping those roots needs fs.read on it (checked as function "load" on
+// the canonical path, before the cache so a narrower thread cannot ride
+// on another's earlier load). deny-all therefore still loads project
+// modules but cannot read arbitrary files through load().
+func (rt *Runtime) checkLoad(thread *starlark.Thread, path string) error {
+	canon := CanonicalPath(path)
+	for _, root := range rt.loadRoots() {
+		if root != "" && (canon == root || strings.HasPrefix(canon, root+string(filepath.Separator)) || root == string(filepath.Separator)) {
+			return nil
+		}
+	}
+	return Check(thread, "fs", "read", "load", canon)
+}
+
+// loadRoots are the canonical directories load() reads without an fs
+// check.
+func (rt *Runtime) loadRoots() []string {
+	var roots []string
+	add := func(dir string) {
+		if dir != "" {
+			roots = append(roots, CanonicalPath(dir))
+		}
+	}
+	if sp := rt.cfg.ScriptPath; sp != "" && !strings.HasPrefix(sp, "<") {
+		add(filepath.Dir(sp))
+	}
+	add(rt.cfg.WorkDir)
+	if cwd, err := os.Getwd(); err == nil {
+		add(cwd)
+	}
+	for _, d := range filepath.SplitList(os.Getenv(ModulePathEnv)) {
+		add(d)
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		add(filepath.Join(home, ".starkite", "modules"))
+	}
+	return roots
 }
 
 // symbolName names the exported module value (builtins.md §9.1).

@@ -146,3 +146,52 @@ func TestCheckPathCanonicalises(t *testing.T) {
 		t.Error("nil thread must allow")
 	}
 }
+
+// TestLoadOutsideRootsNeedsFSRead: code loads freely from the script's
+// tree (deny-all included), but a file outside the load roots is a file
+// read: denied under deny-all, allowed by fs.read.
+func TestLoadOutsideRootsNeedsFSRead(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"proj/main.star":      "",
+		"proj/lib/ok.star":    "v = 'in tree'\n",
+		"proj/lib/hop.star":   "load('../../outside/evil.star', 'evil')\nv = evil.v\n",
+		"outside/evil.star":   "v = 'outside'\n",
+		"modpath/shared.star": "v = 'module path'\n",
+	})
+	proj := filepath.Join(root, "proj")
+	t.Chdir(proj)
+	t.Setenv(libkite.ModulePathEnv, filepath.Join(root, "modpath"))
+	t.Setenv("HOME", t.TempDir())
+	outside := libkite.CanonicalPath(filepath.Join(root, "outside", "evil.star"))
+	denied := `permission denied: fs.read load("` + outside + `") - no matching allow rule`
+	tests := []struct {
+		name, src, want, wantErr string
+		perms                    *libkite.PermissionConfig
+	}{
+		{name: "script tree under deny-all", src: "load('./lib/ok.star', 'ok')\nprint(ok.v)", want: "in tree", perms: libkite.DenyAllPermissions()},
+		{name: "module path under deny-all", src: "load('shared', 'shared')\nprint(shared.v)", want: "module path", perms: libkite.DenyAllPermissions()},
+		{name: "relative escape", src: "load('../outside/evil.star', 'evil')", wantErr: denied, perms: libkite.DenyAllPermissions()},
+		{name: "absolute path", src: "load(" + starlark.String(outside).String() + ", 'evil')", wantErr: denied, perms: libkite.DenyAllPermissions()},
+		{name: "escape from a loaded module", src: "load('./lib/hop.star', 'hop')", perms: libkite.DenyAllPermissions(),
+			wantErr: strings.Replace(denied, "permission denied:", `permission denied (module "hop"):`, 1)},
+		{name: "fs.read grants it", src: "load('../outside/evil.star', 'evil')\nprint(evil.v)", want: "outside", perms: libkite.AllowFSPermissions()},
+		{name: "a deny rule on the tree holds", src: "load('../outside/evil.star', 'evil')",
+			wantErr: `permission denied: fs.read load("` + outside + `") - blocked by deny rule: fs.read(` + filepath.Join(root, "outside") + `/**)`,
+			perms:   libkite.AllowPermissions("fs.read(" + filepath.Join(root, "outside") + "/**)")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt, out := capture(t, &libkite.Config{ScriptPath: filepath.Join(proj, "main.star"), Permissions: tt.perms})
+			err := rt.Execute(context.Background(), tt.src)
+			if tt.wantErr != "" {
+				if !libkite.IsPermissionError(err) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want a permission error containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || out.String() != tt.want {
+				t.Fatalf("output %q, err %v; want %q", out.String(), err, tt.want)
+			}
+		})
+	}
+}
