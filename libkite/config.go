@@ -1,6 +1,7 @@
 package libkite
 
 import (
+	"io"
 	"log/slog"
 
 	"go.starlark.net/starlark"
@@ -25,6 +26,14 @@ type Config struct {
 	RequireEntryPoint bool          // missing EntryPoint is an error
 	Logger            *slog.Logger  // runtime diagnostics (nil = text on stderr)
 	NoSignals         bool          // do not install OS signal handlers (host owns signals)
+	// AuditLog, if set, receives one JSON line per permission decision
+	// ({"time","module","category","function","resource","decision","rule"}).
+	// Trust mode (Permissions nil) has no checker and so no decisions.
+	AuditLog io.Writer
+	// PermissionPrompt, if set, is asked before a call that no rule grants
+	// fails (never for calls a deny rule blocks); answers are serialised and
+	// "always" is remembered for the runtime's life.
+	PermissionPrompt func(PermissionDecision) PermissionAnswer
 }
 
 // ConfigOption sets one Config field.
@@ -57,6 +66,10 @@ func WithOutputFormat(f string) ConfigOption   { return func(c *Config) { c.Outp
 func WithTestMode(b bool) ConfigOption         { return func(c *Config) { c.TestMode = b } }
 func WithEntryPoint(name string) ConfigOption  { return func(c *Config) { c.EntryPoint = name } }
 func WithLogger(l *slog.Logger) ConfigOption   { return func(c *Config) { c.Logger = l } }
+func WithAuditLog(w io.Writer) ConfigOption    { return func(c *Config) { c.AuditLog = w } }
+func WithPermissionPrompt(fn func(PermissionDecision) PermissionAnswer) ConfigOption {
+	return func(c *Config) { c.PermissionPrompt = fn }
+}
 
 // WithoutSignalHandlers leaves OS signals to the host: the runtime does
 // not subscribe to SIGINT/SIGTERM/SIGHUP.

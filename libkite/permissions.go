@@ -8,6 +8,19 @@ type (
 	PermissionDefault = permissions.Default
 	PermissionChecker = permissions.Checker
 	Rule              = permissions.Rule
+	// PermissionDecision is one decision, as audit hooks and prompts see it.
+	PermissionDecision = permissions.Decision
+	// PermissionAnswer is a reply to a permission prompt.
+	PermissionAnswer = permissions.Answer
+	// PermissionProfiles are the named profiles of a config.yaml permissions: section.
+	PermissionProfiles = permissions.Profiles
+)
+
+// Prompt answers (Config.PermissionPrompt).
+const (
+	PermissionDeny        = permissions.AnswerDeny
+	PermissionAllowOnce   = permissions.AnswerOnce
+	PermissionAllowAlways = permissions.AnswerAlways
 )
 
 const (

@@ -18,6 +18,7 @@ import (
 	"go.starlark.net/starlark"
 	"go.starlark.net/syntax"
 
+	"github.com/project-starkite/starkite/libkite/permissions"
 	"github.com/project-starkite/starkite/libkite/startype"
 )
 
@@ -98,6 +99,13 @@ func newRuntime(cfg *Config) (*Runtime, error) {
 	checker, err := NewPermissionChecker(cfg.Permissions)
 	if err != nil {
 		return nil, fmt.Errorf("invalid permission config: %w", err)
+	}
+	if cfg.AuditLog != nil || cfg.PermissionPrompt != nil {
+		h := permissions.Hooks{Prompt: cfg.PermissionPrompt}
+		if cfg.AuditLog != nil {
+			h.Audit = permissions.JSONAuditWriter(cfg.AuditLog)
+		}
+		checker = checker.WithHooks(h)
 	}
 	reg := cfg.Registry
 	if reg == nil {

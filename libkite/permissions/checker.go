@@ -40,6 +40,7 @@ type Checker struct {
 	allow, deny []*Rule
 	def         Default
 	allowRaw    []string
+	hooks       *hookState // nil: no audit, no prompt (the fast path)
 }
 
 // NewChecker compiles cfg, expanding $CWD and $HOME in rule resources.
@@ -48,12 +49,16 @@ func NewChecker(cfg *Config) (*Checker, error) {
 	if cfg == nil {
 		return nil, nil
 	}
+	return compileConfig(cfg, currentEnv())
+}
+
+func compileConfig(cfg *Config, e env) (*Checker, error) {
 	c := &Checker{def: cfg.Default}
 	var err error
-	if c.allow, err = compile("allow", cfg.Allow); err != nil {
+	if c.allow, err = compile("allow", cfg.Allow, e); err != nil {
 		return nil, err
 	}
-	if c.deny, err = compile("deny", cfg.Deny); err != nil {
+	if c.deny, err = compile("deny", cfg.Deny, e); err != nil {
 		return nil, err
 	}
 	for _, r := range c.allow {
@@ -62,52 +67,111 @@ func NewChecker(cfg *Config) (*Checker, error) {
 	return c, nil
 }
 
-func compile(kind string, texts []string) ([]*Rule, error) {
+func compile(kind string, texts []string, e env) ([]*Rule, error) {
 	rules := make([]*Rule, 0, len(texts))
 	for _, t := range texts {
 		r, err := ParseRule(t)
 		if err != nil {
 			return nil, fmt.Errorf("invalid %s rule %q: %v", kind, t, err)
 		}
-		r.Resource = expandVars(r.Resource)
+		r.Resource = e.expand(r.Resource)
 		rules = append(rules, r)
 	}
 	return rules, nil
 }
 
-// expandVars replaces $CWD and $HOME; an unavailable value leaves the token
-// in place so the rule fails closed.
-func expandVars(s string) string {
+// env holds the values of $CWD and $HOME; "" means unavailable.
+type env struct{ cwd, home string }
+
+func currentEnv() env {
+	var e env
+	if cwd, err := os.Getwd(); err == nil {
+		e.cwd = cwd
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		e.home = home
+	}
+	return e
+}
+
+// expand replaces $CWD and $HOME; an unavailable value leaves the token in
+// place so the rule fails closed.
+func (e env) expand(s string) string {
 	if !strings.Contains(s, "$") {
 		return s
 	}
-	if cwd, err := os.Getwd(); err == nil {
-		s = strings.ReplaceAll(s, "$CWD", cwd)
+	if e.cwd != "" {
+		s = strings.ReplaceAll(s, "$CWD", e.cwd)
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		s = strings.ReplaceAll(s, "$HOME", home)
+	if e.home != "" {
+		s = strings.ReplaceAll(s, "$HOME", e.home)
 	}
 	return s
 }
 
-// Check decides one call. It returns nil when allowed, else a *Error.
-func (c *Checker) Check(module, category, function, resource string) error {
-	if c == nil {
-		return nil
-	}
+// outcome is which step of the evaluation (permissions.md §3) decided.
+type outcome uint8
+
+const (
+	byDenyRule outcome = iota
+	byAllowRule
+	byDefaultAllow
+	byDefaultDeny
+)
+
+func (o outcome) allowed() bool { return o == byAllowRule || o == byDefaultAllow }
+
+// eval runs permissions.md §3 and returns the deciding step and rule.
+func (c *Checker) eval(module, category, function, resource string) (outcome, *Rule) {
 	for _, r := range c.deny {
 		if r.Matches(module, category, function, resource) {
-			return &Error{Module: module, Category: category, Function: function,
-				Resource: resource, Reason: "blocked by deny rule: " + r.Raw}
+			return byDenyRule, r
 		}
 	}
 	for _, r := range c.allow {
 		if r.Matches(module, category, function, resource) {
-			return nil
+			return byAllowRule, r
 		}
 	}
 	if c.def == DefaultAllow {
+		return byDefaultAllow, nil
+	}
+	return byDefaultDeny, nil
+}
+
+// Check decides one call. It returns nil when allowed, else a *Error.
+// With hooks (WithHooks) it is Decide without the Decision; without hooks
+// it neither reads the clock nor allocates unless it denies.
+func (c *Checker) Check(module, category, function, resource string) error {
+	if c == nil {
 		return nil
+	}
+	if c.hooks != nil {
+		_, err := c.Decide(module, category, function, resource)
+		return err
+	}
+	o, r := c.eval(module, category, function, resource)
+	if o.allowed() {
+		return nil
+	}
+	return c.denial(o, r, module, category, function, resource)
+}
+
+// Allows reports whether the policy admits the call. It ignores hooks:
+// no prompt, no audit, no remembered prompt answers. A nil checker allows.
+func (c *Checker) Allows(module, category, function, resource string) bool {
+	if c == nil {
+		return true
+	}
+	o, _ := c.eval(module, category, function, resource)
+	return o.allowed()
+}
+
+// denial builds the error for a denying outcome.
+func (c *Checker) denial(o outcome, r *Rule, module, category, function, resource string) error {
+	if o == byDenyRule {
+		return &Error{Module: module, Category: category, Function: function,
+			Resource: resource, Reason: "blocked by deny rule: " + r.Raw}
 	}
 	return &Error{Module: module, Category: category, Function: function, Resource: resource,
 		Reason: "no matching allow rule", Allowed: c.allowRaw,
@@ -136,8 +200,12 @@ func (e *Error) Error() string {
 	}
 	b.WriteString(" - " + e.Reason)
 	if e.Suggest != "" {
-		fmt.Fprintf(&b, "\n  grant %q with --permissions=%s (or higher), or an allow rule in ~/.starkite/config.yaml",
-			e.Module+"."+e.Category, e.Suggest)
+		higher := " (or higher)"
+		if e.Suggest == "allow-all" { // nothing is higher
+			higher = ""
+		}
+		fmt.Fprintf(&b, "\n  grant %q with --permissions=%s%s, or an allow rule in ~/.starkite/config.yaml",
+			e.Module+"."+e.Category, e.Suggest, higher)
 	}
 	return b.String()
 }

@@ -20,16 +20,42 @@ func TestParseRule(t *testing.T) {
 		{text: "fs.read(/a,b:c)", module: "fs", category: "read", resource: "/a,b:c"},
 		{text: "fs.read()", module: "fs", category: "read"},
 		{text: "a.b.c", module: "a", category: "b.c"},
+		{text: "fs.read(  spaced  )", module: "fs", category: "read", resource: "  spaced  "},
+		{text: "fs.write(write, touch:/x)", module: "fs", category: "write", resource: "write, touch:/x"}, // not an ident list
+		{text: "fs.read(:x)", module: "fs", category: "read", resource: ":x"},
+		{text: "fs.write(write:)", module: "fs", category: "write", funcs: "write"},
+		{text: "fs.read(/a(b)c)", module: "fs", category: "read", resource: "/a(b)c"},
+		{text: "fs.read(/x)y)", module: "fs", category: "read", resource: "/x)y"},
+		{text: "f*.read", err: `partial wildcard in module name (use "*" alone or an exact name) (column 2)`},
+		{text: "fs.del*", err: `partial wildcard in category name (use "*" alone or an exact name) (column 7)`},
+		{text: "*.*(**)", module: "*", category: "*", resource: "**"},
 		{text: "fs.read(/x", err: "unclosed parenthesis in pattern (column 8)"},
-		{text: "fsread", err: `pattern must be module.category, got "fsread"`},
+		{text: "fs.read(", err: "unclosed parenthesis in pattern (column 8)"},
+		{text: "(", err: "unclosed parenthesis in pattern (column 1)"},
+		{text: "fs.read(/x)y", err: "text after closing parenthesis in pattern (column 12)"},
+		{text: "fs.read(/x) ", err: "text after closing parenthesis in pattern (column 12)"},
+		{text: "fsread", err: `pattern must be module.category, got "fsread" (column 1)`},
+		{text: "fs", err: `pattern must be module.category, got "fs" (column 1)`},
+		{text: "fs(x)", err: `pattern must be module.category, got "fs" (column 1)`},
+		{text: "", err: `pattern must be module.category, got "" (column 1)`},
 		{text: ".read", err: "module and category cannot be empty (column 1)"},
+		{text: ".", err: "module and category cannot be empty (column 1)"},
 		{text: "fs.", err: "module and category cannot be empty (column 4)"},
+		{text: "fs.(/x)", err: "module and category cannot be empty (column 4)"},
+		{text: " fs.read", err: "whitespace in module name (column 1)"},
+		{text: "fs .read", err: "whitespace in module name (column 3)"},
+		{text: "fs.re ad(/x)", err: "whitespace in category name (column 6)"},
+		{text: "fs.read ", err: "whitespace in category name (column 8)"},
+		{text: "fs.read\t(/x)", err: "whitespace in category name (column 8)"},
+		{text: "fs.read)", err: `unexpected ")" in category name (column 8)`},
+		{text: "f)s.read(/x)", err: `unexpected ")" in module name (column 2)`},
+		{text: "é.r ead", err: "whitespace in category name (column 4)"}, // columns count characters
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {
 			r, err := ParseRule(tt.text)
 			if tt.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.err) {
+				if err == nil || err.Error() != tt.err {
 					t.Fatalf("err = %v, want %q", err, tt.err)
 				}
 				return
@@ -103,7 +129,7 @@ func TestCheckerPrecedenceAndMessages(t *testing.T) {
 	}
 	err = c.Check("os", "exec", "exec", "/usr/bin/ls")
 	want := "permission denied: os.exec exec(\"/usr/bin/ls\") - no matching allow rule\n" +
-		"  grant \"os.exec\" with --permissions=allow-all (or higher), or an allow rule in ~/.starkite/config.yaml"
+		"  grant \"os.exec\" with --permissions=allow-all, or an allow rule in ~/.starkite/config.yaml"
 	if err == nil || err.Error() != want {
 		t.Errorf("got %q\nwant %q", err, want)
 	}
@@ -176,24 +202,250 @@ func TestTiersAndSuggest(t *testing.T) {
 	}
 }
 
-func FuzzParseRule(f *testing.F) {
-	for _, s := range []string{"*.*", "fs.read(/a/**)", "fs.write(write,touch:$CWD/**)", "a.b(", "x", "http.client(GET:https://h/**)"} {
-		f.Add(s)
+// TestMatchSpec covers each consequence of permissions.md §5, one named case each.
+func TestMatchSpec(t *testing.T) {
+	tests := []struct {
+		name              string
+		rule              string
+		mod, cat, fn, res string
+		want              bool
+	}{
+		{"empty call resource matched by a resource rule", "k8s.read(prod/*)", "k8s", "read", "read", "", true},
+		{"empty call resource matched by a function-list rule of another resource", "http.server(serve:127.0.0.1:*)", "http", "server", "serve", "", true},
+		{"empty call resource still needs the function", "http.server(serve:x)", "http", "server", "handle", "", false},
+		{"empty call resource still needs the category", "k8s.read(x)", "k8s", "write", "write", "", false},
+		{"empty rule resource matches any resource", "fs.read", "fs", "read", "read_file", "/any/thing", true},
+		{"empty parens are an empty resource", "fs.read()", "fs", "read", "read_file", "/any/thing", true},
+		{"**: strictly below", "fs.write(/cwd/**)", "fs", "write", "write", "/cwd/a", true},
+		{"**: deep below", "fs.write(/cwd/**)", "fs", "write", "write", "/cwd/a/b/c", true},
+		{"**: not the directory itself", "fs.write(/cwd/**)", "fs", "write", "write", "/cwd", false},
+		{"**: not a sibling with the same prefix", "fs.write(/cwd/**)", "fs", "write", "write", "/cwd2/a", false},
+		{"/etc/*: direct child", "fs.read(/etc/*)", "fs", "read", "read_file", "/etc/hosts", true},
+		{"/etc/*: not a grandchild", "fs.read(/etc/*)", "fs", "read", "read_file", "/etc/ssl/certs", false},
+		{"? is one character", "fs.read(/tmp/?.txt)", "fs", "read", "read_file", "/tmp/a.txt", true},
+		{"? is not a separator", "fs.read(/tmp/?a.txt)", "fs", "read", "read_file", "/tmp//a.txt", false},
+		{"character class", "os.env([A-C]*)", "os", "env", "env", "BAR", true},
+		{"character class miss", "os.env([A-C]*)", "os", "env", "env", "HOME", false},
+		{"backslash escapes", `fs.read(/x/\*)`, "fs", "read", "read_file", "/x/*", true},
+		{"backslash escape is literal", `fs.read(/x/\*)`, "fs", "read", "read_file", "/x/a", false},
+		{"* matches any non-empty resource", "os.exec(*)", "os", "exec", "exec", "/usr/bin/ls", true},
+		{"** matches any non-empty resource", "ai.generate(**)", "ai", "generate", "generate", "gpt/x y", true},
+		{"bad pattern ending in ** is a prefix rule", "fs.read(/data/[**)", "fs", "read", "read_file", "/data/[x/y", true},
+		{"bad pattern ending in ** needs its prefix", "fs.read(/data/[**)", "fs", "read", "read_file", "/data/x", false},
+		{"other bad patterns match nothing", "fs.read(/data/[)", "fs", "read", "read_file", "/data/[", false},
+		{"one ** spans separators at both ends", "fs.read(/a/**/b.txt)", "fs", "read", "read_file", "/a/x/y/b.txt", true},
+		{"one ** is separator-agnostic", "ssh.connect(web**:uptime)", "ssh", "connect", "exec", "web1.prod:uptime", true},
+		{"one **: left and right may not overlap", "fs.read(/a**a/)", "fs", "read", "read_file", "/a/", false},
+		{"two ** only via filepath.Match: one segment each", "fs.read(/a/**/b/**)", "fs", "read", "read_file", "/a/x/b/y", true},
+		{"two ** only via filepath.Match: not deep", "fs.read(/a/**/b/**)", "fs", "read", "read_file", "/a/x/y/b/z", false},
+		{"function list is case-sensitive", "http.client(GET:**)", "http", "client", "get", "https://h/", false},
+		{"function list member", "http.client(GET,DELETE:**)", "http", "client", "DELETE", "https://h/", true},
+		{"function list non-member", "http.client(GET,DELETE:**)", "http", "client", "POST", "https://h/", false},
+		{"module is exact", "fs.read", "fsx", "read", "read_file", "/x", false},
+		{"category is exact", "fs.read", "fs", "readx", "read_file", "/x", false},
+		{"*.read: any module's read", "*.read", "k8s", "read", "read", "", true},
+		{"k8s.*: any category", "k8s.*", "k8s", "exec", "exec", "", true},
+		{"a.b.c: category b.c", "a.b.c", "a", "b", "x", "", false},
+		{"a.b.c: matches only category b.c", "a.b.c", "a", "b.c", "x", "", true},
+		{"list-looking resource: literal match", "fs.read(/a,b:c)", "fs", "read", "read_file", "/a,b:c", true},
+		{"list-looking resource: any function", "fs.read(/a,b:c)", "fs", "read", "b", "c", false},
+		{"*.internal never matches a path", "fs.read(*.internal)", "fs", "read", "read_file", "a.internal/x", false},
 	}
-	f.Fuzz(func(t *testing.T, s string) {
-		r, err := ParseRule(s)
-		if err != nil {
-			return
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseRule(tt.rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Matches(tt.mod, tt.cat, tt.fn, tt.res); got != tt.want {
+				t.Errorf("%s matches %s.%s %s(%q) = %v, want %v", tt.rule, tt.mod, tt.cat, tt.fn, tt.res, got, tt.want)
+			}
+		})
+	}
+	t.Run("* and ** need a non-empty resource", func(t *testing.T) {
+		for _, p := range []string{"*", "**"} {
+			if MatchResource(p, "") {
+				t.Errorf("MatchResource(%q, \"\") = true", p)
+			}
 		}
-		// Formatting and re-parsing is stable.
-		r2, err := ParseRule(r.String())
-		if err != nil {
-			t.Fatalf("reparse of %q (from %q): %v", r.String(), s, err)
-		}
-		if r2.String() != r.String() {
-			t.Fatalf("unstable: %q -> %q -> %q", s, r.String(), r2.String())
-		}
-		_ = r.Matches("fs", "read", "read_file", s)
-		_ = MatchResource(r.Resource, s)
 	})
+}
+
+func TestVariableExpansion(t *testing.T) {
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	c, err := NewChecker(&Config{
+		Allow: []string{"fs.write($CWD/**)", "fs.read($HOME/**)", "fs.read(/x/$CWD/$CWD)"},
+		Deny:  []string{"fs.read($HOME/.ssh/**)", "fs.write($CWD/secret)"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, cat, res string
+		want           bool
+	}{
+		{"allow $CWD", "write", filepath.Join(cwd, "out.txt"), true},
+		{"$CWD not literal any more", "write", "$CWD/out.txt", false},
+		{"deny $CWD", "write", filepath.Join(cwd, "secret"), false},
+		{"allow $HOME", "read", filepath.Join(home, "notes"), true},
+		{"deny $HOME", "read", filepath.Join(home, ".ssh", "id_ed25519"), false},
+		{"every occurrence", "read", "/x/" + cwd + "/" + cwd, true},
+	}
+	for _, tt := range tests {
+		if got := c.Check("fs", tt.cat, "f", tt.res) == nil; got != tt.want {
+			t.Errorf("%s: %s allowed = %v, want %v", tt.name, tt.res, got, tt.want)
+		}
+	}
+
+	t.Run("unavailable $HOME stays literal", func(t *testing.T) {
+		t.Setenv("HOME", "")
+		c, err := NewChecker(&Config{Allow: []string{"fs.read($HOME/**)"}, Deny: []string{"fs.write($HOME/x)"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.allow[0].Resource != "$HOME/**" || c.deny[0].Resource != "$HOME/x" {
+			t.Errorf("resources %q, %q", c.allow[0].Resource, c.deny[0].Resource)
+		}
+		if c.Check("fs", "read", "read_file", "/root/x") == nil {
+			t.Error("literal $HOME rule granted a real path")
+		}
+	})
+	t.Run("unavailable $CWD stays literal", func(t *testing.T) {
+		dir := filepath.Join(t.TempDir(), "gone")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Chdir(dir)
+		if err := os.Remove(dir); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Getwd(); err == nil {
+			t.Skip("os.Getwd still works in a removed directory here")
+		}
+		c, err := NewChecker(&Config{Allow: []string{"fs.write($CWD/**)"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.allow[0].Resource != "$CWD/**" {
+			t.Errorf("resource %q", c.allow[0].Resource)
+		}
+	})
+}
+
+func TestPrecedenceAndDefault(t *testing.T) {
+	call := [4]string{"fs", "delete", "remove", "/x"}
+	tests := []struct {
+		name       string
+		cfg        Config
+		want       bool
+		wantReason string
+	}{
+		{"deny beats allow", Config{Allow: []string{"fs.delete"}, Deny: []string{"fs.delete"}}, false, "blocked by deny rule: fs.delete"},
+		{"deny beats an earlier broader allow", Config{Allow: []string{"*.*", "fs.delete(/x)"}, Deny: []string{"fs.*"}}, false, "blocked by deny rule: fs.*"},
+		{"deny beats default allow", Config{Deny: []string{"fs.delete(/x)"}, Default: DefaultAllow}, false, "blocked by deny rule: fs.delete(/x)"},
+		{"first matching deny rule is reported", Config{Deny: []string{"fs.read", "fs.delete(/x)", "fs.*"}}, false, "blocked by deny rule: fs.delete(/x)"},
+		{"non-matching deny is no obstacle", Config{Allow: []string{"fs.delete"}, Deny: []string{"fs.delete(/y)"}}, true, ""},
+		{"default deny", Config{}, false, "no matching allow rule"},
+		{"default deny with other grants", Config{Allow: []string{"fs.read"}}, false, "no matching allow rule"},
+		{"default allow", Config{Default: DefaultAllow}, true, ""},
+		{"allow rule under default deny", Config{Allow: []string{"fs.delete(/x)"}}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, cfg := range []Config{tt.cfg, reversed(tt.cfg)} {
+				c, err := NewChecker(&cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = c.Check(call[0], call[1], call[2], call[3])
+				if got := err == nil; got != tt.want {
+					t.Fatalf("%+v: allowed = %v, want %v (%v)", cfg, got, tt.want, err)
+				}
+				if c.Allows(call[0], call[1], call[2], call[3]) != tt.want {
+					t.Errorf("%+v: Allows disagrees with Check", cfg)
+				}
+				if err == nil {
+					continue
+				}
+				var pe *Error
+				if !errors.As(err, &pe) {
+					t.Fatalf("not a *Error: %T", err)
+				}
+				// Order may change which deny rule is named, never the kind of denial.
+				if kind := strings.SplitN(tt.wantReason, ":", 2)[0]; !strings.HasPrefix(pe.Reason, kind) {
+					t.Errorf("%+v: reason %q, want %q", cfg, pe.Reason, tt.wantReason)
+				}
+			}
+			c, _ := NewChecker(&tt.cfg)
+			if err := c.Check(call[0], call[1], call[2], call[3]); err != nil && err.(*Error).Reason != tt.wantReason {
+				t.Errorf("reason %q, want %q", err.(*Error).Reason, tt.wantReason)
+			}
+		})
+	}
+}
+
+// reversed returns cfg with both rule lists in reverse order.
+func reversed(cfg Config) Config {
+	out := Config{Default: cfg.Default}
+	for i := len(cfg.Allow) - 1; i >= 0; i-- {
+		out.Allow = append(out.Allow, cfg.Allow[i])
+	}
+	for i := len(cfg.Deny) - 1; i >= 0; i-- {
+		out.Deny = append(out.Deny, cfg.Deny[i])
+	}
+	return out
+}
+
+func TestDenialMessages(t *testing.T) {
+	c, err := NewChecker(&Config{Allow: []string{"fs.read($CWD/**)", "os.env(HOME)"}, Deny: []string{"fs.read(/etc/shadow)"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, mod, cat, fn, res, want string
+		allowed                       []string
+	}{
+		{"deny rule, no suggestion", "fs", "read", "read_file", "/etc/shadow",
+			`permission denied: fs.read read_file("/etc/shadow") - blocked by deny rule: fs.read(/etc/shadow)`, nil},
+		{"missing grant suggests allow-fs", "fs", "read", "read_file", "/etc/hosts",
+			"permission denied: fs.read read_file(\"/etc/hosts\") - no matching allow rule\n" +
+				"  grant \"fs.read\" with --permissions=allow-fs (or higher), or an allow rule in ~/.starkite/config.yaml",
+			[]string{"fs.read($CWD/**)", "os.env(HOME)"}},
+		{"no resource", "http", "server", "serve", "",
+			"permission denied: http.server serve - no matching allow rule\n" +
+				"  grant \"http.server\" with --permissions=allow-local (or higher), or an allow rule in ~/.starkite/config.yaml",
+			[]string{"fs.read($CWD/**)", "os.env(HOME)"}},
+		{"allow-all has nothing higher", "k8s", "exec", "exec", "",
+			"permission denied: k8s.exec exec - no matching allow rule\n" +
+				"  grant \"k8s.exec\" with --permissions=allow-all, or an allow rule in ~/.starkite/config.yaml",
+			[]string{"fs.read($CWD/**)", "os.env(HOME)"}},
+		{"resource is Go-quoted", "os", "env", "env", "A\"B\n",
+			"permission denied: os.env env(\"A\\\"B\\n\") - no matching allow rule\n" +
+				"  grant \"os.env\" with --permissions=allow-fs (or higher), or an allow rule in ~/.starkite/config.yaml",
+			[]string{"fs.read($CWD/**)", "os.env(HOME)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := c.Check(tt.mod, tt.cat, tt.fn, tt.res)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("got  %q\nwant %q", err, tt.want)
+			}
+			if got := err.(*Error).Allowed; strings.Join(got, " ") != strings.Join(tt.allowed, " ") {
+				t.Errorf("Allowed = %q, want %q", got, tt.allowed)
+			}
+		})
+	}
+	e := &Error{Module: "fs", Category: "read", Function: "read_file", Resource: "/x", Reason: "no matching allow rule", Origin: "lib"}
+	if want := `permission denied (module "lib"): fs.read read_file("/x") - no matching allow rule`; e.Error() != want {
+		t.Errorf("origin: %q", e.Error())
+	}
+	if _, err := NewChecker(&Config{Allow: []string{"fs.read(/x"}}); err == nil ||
+		err.Error() != `invalid allow rule "fs.read(/x": unclosed parenthesis in pattern (column 8)` {
+		t.Errorf("bad allow: %v", err)
+	}
 }

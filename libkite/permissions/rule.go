@@ -1,5 +1,6 @@
 // Package permissions is kite's in-process permission engine: the rule
-// grammar, the matcher, compiled checkers and the built-in capability tiers.
+// grammar, the matcher, compiled checkers, the built-in capability tiers,
+// config.yaml profiles, and the audit and prompt hooks on decisions.
 //
 // A rule reads module.category[(functions:resource)]; see ParseRule. A
 // Checker evaluates deny rules first, then allow rules, then its Default.
@@ -10,6 +11,8 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Rule is one parsed permission pattern.
@@ -21,17 +24,25 @@ type Rule struct {
 	Raw       string   // the text the rule was parsed from
 }
 
-// ParseRule parses module.category[(funcs:resource)]. Errors name the
-// problem and the column (1-based) where it was found.
+// ParseRule parses module.category[(funcs:resource)] as permissions.md §4
+// specifies. Errors keep the spec's reason and add the 1-based column
+// (in characters) of the offending text, e.g.
+// "unclosed parenthesis in pattern (column 8)". Besides the spec's errors,
+// a module or category holding whitespace, a parenthesis or a partial
+// wildcard ("fs.del*") is rejected: such a name matches no real call, so
+// a rule using it is a typo (and a deny rule using it would block nothing).
 func ParseRule(text string) (*Rule, error) {
 	r := &Rule{Raw: text}
 	head := text
-	if i := strings.IndexByte(text, '('); i >= 0 {
+	if open := strings.IndexByte(text, '('); open >= 0 {
 		if !strings.HasSuffix(text, ")") {
-			return nil, fmt.Errorf("unclosed parenthesis in pattern (column %d)", i+1)
+			if cl := strings.LastIndexByte(text, ')'); cl > open {
+				return nil, fmt.Errorf("text after closing parenthesis in pattern (column %d)", column(text, cl+1))
+			}
+			return nil, fmt.Errorf("unclosed parenthesis in pattern (column %d)", column(text, open))
 		}
-		head = text[:i]
-		inner := text[i+1 : len(text)-1]
+		head = text[:open]
+		inner := text[open+1 : len(text)-1]
 		if j := strings.IndexByte(inner, ':'); j >= 0 && isIdentList(inner[:j]) {
 			r.Functions = strings.Split(inner[:j], ",")
 			r.Resource = inner[j+1:]
@@ -41,17 +52,37 @@ func ParseRule(text string) (*Rule, error) {
 	}
 	dot := strings.IndexByte(head, '.')
 	if dot < 0 {
-		return nil, fmt.Errorf("pattern must be module.category, got %q (column %d)", head, len(head)+1)
+		return nil, fmt.Errorf("pattern must be module.category, got %q (column 1)", head)
 	}
 	r.Module, r.Category = head[:dot], head[dot+1:]
-	if r.Module == "" || r.Category == "" {
-		col := 1
-		if r.Module != "" {
-			col = dot + 2
+	if r.Module == "" {
+		return nil, fmt.Errorf("module and category cannot be empty (column 1)")
+	}
+	if r.Category == "" {
+		return nil, fmt.Errorf("module and category cannot be empty (column %d)", column(text, dot+1))
+	}
+	for i, c := range head {
+		part := "module"
+		if i > dot {
+			part = "category"
 		}
-		return nil, fmt.Errorf("module and category cannot be empty (column %d)", col)
+		switch {
+		case unicode.IsSpace(c):
+			return nil, fmt.Errorf("whitespace in %s name (column %d)", part, column(text, i))
+		case c == '(' || c == ')':
+			return nil, fmt.Errorf("unexpected %q in %s name (column %d)", string(c), part, column(text, i))
+		case c == '*' && ((part == "module" && r.Module != "*") || (part == "category" && r.Category != "*")):
+			// the grammar has "*" or an exact name: "fs.del*" would be a
+			// literal category that blocks or grants nothing
+			return nil, fmt.Errorf("partial wildcard in %s name (use \"*\" alone or an exact name) (column %d)", part, column(text, i))
+		}
 	}
 	return r, nil
+}
+
+// column is the 1-based character column of byte offset i in text.
+func column(text string, i int) int {
+	return utf8.RuneCountInString(text[:i]) + 1
 }
 
 func isIdentList(s string) bool {
@@ -79,7 +110,10 @@ func isIdent(s string) bool {
 	return true
 }
 
-// String formats the rule back into its textual form.
+// String formats the rule as rule text. For any rule ParseRule returned,
+// ParseRule(r.String()) yields an equal rule (Raw aside). A hand-built rule
+// whose Functions is nil and whose Resource starts with "ident[,ident]:"
+// cannot be written in the grammar; its text re-parses with a function list.
 func (r *Rule) String() string {
 	s := r.Module + "." + r.Category
 	if r.Functions == nil && r.Resource == "" {
@@ -137,9 +171,12 @@ func matchURLHost(pattern, rawURL string) bool {
 	return port != "" && MatchResource(pattern, host+":"+port)
 }
 
-// MatchResource applies the resource glob of spec permissions.md §5:
-// "*"/"**" match anything, filepath.Match semantics per segment, and a
-// single "**" matches any text between its left and right parts.
+// MatchResource applies the resource glob of permissions.md §5: "*" and
+// "**" match any non-empty resource; then filepath.Match; a syntactically
+// bad pattern ending in "**" is a prefix test (other bad patterns match
+// nothing); and a pattern with exactly one "**" matches any resource that
+// starts with the text left of it and ends with the text right of it (the
+// two parts may not overlap).
 func MatchResource(pattern, resource string) bool {
 	if pattern == "*" || pattern == "**" {
 		return resource != ""
@@ -154,9 +191,10 @@ func MatchResource(pattern, resource string) bool {
 	if ok {
 		return true
 	}
-	if parts := strings.Split(pattern, "**"); len(parts) == 2 {
-		return len(resource) >= len(parts[0])+len(parts[1]) &&
-			strings.HasPrefix(resource, parts[0]) && strings.HasSuffix(resource, parts[1])
+	if strings.Count(pattern, "**") == 1 {
+		left, right, _ := strings.Cut(pattern, "**")
+		return len(resource) >= len(left)+len(right) &&
+			strings.HasPrefix(resource, left) && strings.HasSuffix(resource, right)
 	}
 	return false
 }

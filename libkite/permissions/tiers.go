@@ -1,5 +1,7 @@
 package permissions
 
+import "sync"
+
 // The built-in tiers, each a superset of the one before (permissions.md §7).
 var (
 	fsRules    = []string{"fs.read", "fs.write($CWD/**)", "fs.delete($CWD/**)", "os.env", "io.prompt", "sql.open(sqlite:**)"}
@@ -60,21 +62,38 @@ func join(lists ...[]string) []string {
 // Suggest names the lowest tier above deny-all whose actual rules admit the
 // exact call; allow-all when none of the narrower ones do.
 func Suggest(module, category, function, resource string) string {
-	for _, name := range BuiltinNames[1:4] {
-		cfg, _ := Builtin(name)
-		c, err := NewChecker(cfg)
-		if err == nil && c.allows(module, category, function, resource) {
-			return name
+	tiers := suggestTiers()
+	for i, c := range tiers {
+		if c.Allows(module, category, function, resource) {
+			return BuiltinNames[1+i]
 		}
 	}
 	return "allow-all"
 }
 
-func (c *Checker) allows(module, category, function, resource string) bool {
-	for _, r := range c.allow {
-		if r.Matches(module, category, function, resource) {
-			return true
+// tierCache holds allow-fs, allow-net and allow-local compiled for one
+// ($CWD, $HOME), so a denial compiles them only when either changes.
+var tierCache struct {
+	sync.Mutex
+	env   env
+	tiers []*Checker
+}
+
+func suggestTiers() []*Checker {
+	e := currentEnv()
+	tierCache.Lock()
+	defer tierCache.Unlock()
+	if tierCache.tiers == nil || tierCache.env != e {
+		tiers := make([]*Checker, 0, 3)
+		for _, name := range BuiltinNames[1:4] {
+			cfg, _ := Builtin(name)
+			c, err := compileConfig(cfg, e)
+			if err != nil {
+				panic("permissions: built-in tier " + name + ": " + err.Error())
+			}
+			tiers = append(tiers, c)
 		}
+		tierCache.env, tierCache.tiers = e, tiers
 	}
-	return c.def == DefaultAllow
+	return tierCache.tiers
 }
