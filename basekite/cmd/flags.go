@@ -19,7 +19,13 @@ const (
 	flagDryRun      = "dry-run"
 	flagOutput      = "output"
 	flagPermissions = "permissions"
+	flagAuditLog    = "audit-log"
+	flagPrompt      = "prompt"
 )
+
+// permissionAliases are the bare-bool aliases of --permissions=<name>
+// (cli.md §2), in ladder order.
+var permissionAliases = []string{"deny-all", "allow-fs", "allow-net", "allow-local", "allow-all"}
 
 // Environment fallbacks (cli.md §3); each applies only when its flag was
 // not given.
@@ -44,8 +50,43 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagDebug, Usage: "debug mode (env " + envDebug + "=1|true)"},
 		&cli.BoolFlag{Name: flagDryRun, Usage: "modules simulate side effects"},
 		&cli.StringFlag{Name: flagOutput, Aliases: []string{"o"}, Value: "text", Usage: "output `format`: text|json|yaml|table (env " + envOutput + ")"},
-		&cli.StringFlag{Name: flagPermissions, Usage: "permission `profile`: deny-all (default), allow-fs, allow-net, allow-local, allow-all"},
+		&cli.StringFlag{Name: flagPermissions, Usage: "permission `profile`: a built-in (deny-all, allow-fs, allow-net, allow-local, allow-all) or a config.yaml profile; default: the config's \"default\" profile, else deny-all"},
+		&cli.BoolFlag{Name: "deny-all", Usage: "same as --permissions=deny-all: compute, print, log and load() only"},
+		&cli.BoolFlag{Name: "allow-fs", Usage: "same as --permissions=allow-fs: read files, write/delete under the working directory, env, prompts"},
+		&cli.BoolFlag{Name: "allow-net", Usage: "same as --permissions=allow-net: allow-fs plus the HTTP client and SSH"},
+		&cli.BoolFlag{Name: "allow-local", Usage: "same as --permissions=allow-local: allow-net plus serving, exec under the working directory, AI, k8s, MCP"},
+		&cli.BoolFlag{Name: "allow-all", Usage: "same as --permissions=allow-all: everything"},
+		&cli.StringFlag{Name: flagAuditLog, Usage: "append one JSON line per permission decision to `file`"},
+		&cli.BoolFlag{Name: flagPrompt, Usage: "ask on the terminal before failing a call no rule grants (y = once, a = always); never asks without a terminal"},
 	}
+}
+
+// permissionSelection reads --permissions and its aliases: at most one may
+// be given (cli.md §2), and an alias takes no value but true.
+func permissionSelection(c *cli.Context) (string, error) {
+	var given []string
+	name := ""
+	if c.IsSet(flagPermissions) {
+		given = append(given, "--"+flagPermissions)
+		name = c.String(flagPermissions)
+		if name == "" {
+			return "", fmt.Errorf("--%s needs a profile name (built-ins: %s)", flagPermissions, strings.Join(permissionAliases, ", "))
+		}
+	}
+	for _, alias := range permissionAliases {
+		if !c.IsSet(alias) {
+			continue
+		}
+		if !c.Bool(alias) {
+			return "", fmt.Errorf("--%s takes no value (it selects the %s profile); drop \"=false\"", alias, alias)
+		}
+		given = append(given, "--"+alias)
+		name = alias
+	}
+	if len(given) > 1 {
+		return "", fmt.Errorf("only one permission flag may be set; got %s", strings.Join(given, " and "))
+	}
+	return name, nil
 }
 
 func versionFlag() cli.Flag {
@@ -61,18 +102,21 @@ type options struct {
 	DryRun      bool
 	Output      string
 	Permissions string // profile name; "" = default posture
+	AuditLog    string // --audit-log file ("" = none)
+	Prompt      bool   // --prompt
 }
 
 // resolveOptions reads the global flags with their env fallbacks
 // (CLI > env > built-in default). Announcements go to errw.
 func resolveOptions(c *cli.Context, errw io.Writer) *options {
 	o := &options{
-		Vars:        c.StringSlice(flagVar),
-		VarFiles:    c.StringSlice(flagVarFile),
-		Timeout:     defaultTimeout,
-		DryRun:      c.Bool(flagDryRun),
-		Output:      "text",
-		Permissions: c.String(flagPermissions),
+		Vars:     c.StringSlice(flagVar),
+		VarFiles: c.StringSlice(flagVarFile),
+		Timeout:  defaultTimeout,
+		DryRun:   c.Bool(flagDryRun),
+		Output:   "text",
+		AuditLog: c.String(flagAuditLog),
+		Prompt:   c.Bool(flagPrompt),
 	}
 	if c.IsSet(flagTimeout) {
 		o.Timeout = c.Int(flagTimeout)

@@ -354,7 +354,7 @@ func TestResolvePermissions(t *testing.T) {
 		t.Errorf("default = %+v, want deny-all %+v", def, deny)
 	}
 	_, err := resolvePermissions(&options{Permissions: "allow-everything"}, varstore.New())
-	want := `permissions: unknown profile "allow-everything" (built-ins: deny-all, allow-fs, allow-net, allow-local, allow-all)`
+	want := `permissions: unknown profile "allow-everything" (built-ins: deny-all, allow-fs, allow-net, allow-local, allow-all; config-defined: [])`
 	if err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -96,17 +95,41 @@ type session struct {
 	vars      *varstore.Vars
 	perms     *libkite.PermissionConfig
 	out, errw io.Writer
+	audit     *os.File                                                  // --audit-log, open for the session
+	prompt    func(libkite.PermissionDecision) libkite.PermissionAnswer // --prompt on a terminal
+}
+
+// close releases what the session opened (the audit log).
+func (s *session) close() {
+	if s.audit != nil {
+		s.audit.Close()
+	}
 }
 
 func newSession(c *cli.Context) (*session, error) {
 	s := &session{out: c.App.Writer, errw: c.App.ErrWriter}
 	s.opts = resolveOptions(c, s.errw)
 	var err error
+	if s.opts.Permissions, err = permissionSelection(c); err != nil {
+		return nil, err
+	}
 	if s.vars, err = buildVarStore(s.opts); err != nil {
 		return nil, withExitCode(libkite.ExitConfigError, err)
 	}
 	if s.perms, err = resolvePermissions(s.opts, s.vars); err != nil {
 		return nil, err
+	}
+	if s.opts.AuditLog != "" {
+		// the operator's own file (not the script's): created 0600, appended to
+		if s.audit, err = os.OpenFile(s.opts.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
+			return nil, withExitCode(libkite.ExitConfigError, fmt.Errorf("--%s: %w", flagAuditLog, err))
+		}
+	}
+	if s.opts.Prompt {
+		s.prompt = newPrompter(c.App.Reader, s.errw)
+		if s.prompt == nil {
+			fmt.Fprintf(s.errw, "kite: --%s needs a terminal on stdin and stderr; calls no rule grants are denied without asking\n", flagPrompt)
+		}
 	}
 	libkite.SetAppVersion(version.Version)
 	return s, nil
@@ -117,13 +140,17 @@ func newSession(c *cli.Context) (*session, error) {
 func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config)) (rt *libkite.Runtime, close func(), err error) {
 	o := s.opts
 	cfg := &libkite.Config{
-		ScriptPath:   scriptPath,
-		VarStore:     s.vars,
-		Permissions:  s.perms,
-		EntryPoint:   "main",
-		OutputFormat: o.Output,
-		Debug:        o.Debug,
-		DryRun:       o.DryRun,
+		ScriptPath:       scriptPath,
+		VarStore:         s.vars,
+		Permissions:      s.perms,
+		EntryPoint:       "main",
+		OutputFormat:     o.Output,
+		Debug:            o.Debug,
+		DryRun:           o.DryRun,
+		PermissionPrompt: s.prompt,
+	}
+	if s.audit != nil {
+		cfg.AuditLog = s.audit
 	}
 	if s.out != io.Writer(os.Stdout) { // in-process callers capture print()
 		out := s.out
@@ -168,6 +195,7 @@ func executeScript(c *cli.Context, scriptPath, src string) error {
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	if s.opts.Debug {
 		fmt.Fprintf(s.out, "[DEBUG] Loaded variables: %v\n", s.vars.All())
 		fmt.Fprintf(s.out, "[DEBUG] Provider defaults: %v\n", s.vars.GetAllProviderDefaults())
@@ -199,19 +227,16 @@ func buildVarStore(o *options) (*varstore.Vars, error) {
 	return v, nil
 }
 
-// resolvePermissions selects the permission policy of a script run. Today
-// only the built-in tiers are accepted, and no flag means deny-all (Gen B
-// posture, cli.md D1).
-//
-// TODO(permissions profiles): alias flags (--allow-fs, ...), config.yaml
-// named profiles (vars.Permissions) and the config `default` profile.
-func resolvePermissions(o *options, _ *varstore.Vars) (*libkite.PermissionConfig, error) {
-	name := o.Permissions
-	if name == "" {
-		name = "deny-all"
+// resolvePermissions selects the permission policy of a script run
+// (permissions.md §6.2): a built-in tier, a profile of the config.yaml
+// permissions: section (./config.yaml replaces ~/.starkite/config.yaml's
+// section), and with no flag the config's "default" profile, else
+// deny-all (cli.md D1).
+func resolvePermissions(o *options, vars *varstore.Vars) (*libkite.PermissionConfig, error) {
+	section, file := vars.GetPermissions()
+	profiles, err := permissions.ParseProfiles(section)
+	if err != nil {
+		return nil, withExitCode(libkite.ExitConfigError, fmt.Errorf("%s: %w", file, err))
 	}
-	if cfg, ok := permissions.Builtin(name); ok {
-		return cfg, nil
-	}
-	return nil, fmt.Errorf("permissions: unknown profile %q (built-ins: %s)", name, strings.Join(permissions.BuiltinNames, ", "))
+	return profiles.Resolve(o.Permissions)
 }

@@ -73,6 +73,7 @@ func testAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer s.close()
 	verbose, filter := c.Bool(flagVerbose), c.String(flagRun)
 	colour := newPalette(out)
 	fmt.Fprintf(out, "Found %d test file(s)\n", len(files))
