@@ -105,8 +105,9 @@ type execOptions struct {
 }
 
 // prepareExec binds exec's arguments (loose binding, os.md) and checks
-// os.exec:exec(<resolved program>) — plus the shell itself when the
-// script picked one — before anything runs, dry-run included.
+// os.exec:exec(<resolved program>, and the file its symlinks lead to) —
+// plus the shell itself when the script picked one — before anything
+// runs, dry-run included.
 func prepareExec(thread *starlark.Thread, args starlark.Tuple, kwargs []starlark.Tuple) (*execOptions, error) {
 	if len(args) == 0 {
 		return nil, errors.New("exec: expected at least 1 argument (cmd)")
@@ -172,14 +173,14 @@ func prepareExec(thread *starlark.Thread, args starlark.Tuple, kwargs []starlark
 		}
 	}
 	resource := commandResource(o.cmd, dir, envPath)
-	if err := libkite.Check(thread, "os", "exec", "exec", resource); err != nil {
+	if err := checkProgram(thread, "exec", resource); err != nil {
 		return nil, err
 	}
 	if o.shell == defaultShell {
 		o.program, o.argv, _ = directProgram(o.cmd, resource)
 	}
 	if o.shell != defaultShell {
-		if err := libkite.Check(thread, "os", "exec", "exec", resolveBinary(o.shell, dir, stdos.Getenv("PATH"))); err != nil {
+		if err := checkProgram(thread, "exec", resolveBinary(o.shell, dir, stdos.Getenv("PATH"))); err != nil {
 			return nil, err
 		}
 	}

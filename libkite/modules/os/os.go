@@ -164,7 +164,8 @@ func exit(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwa
 	return nil, libkite.NewExitError(code) // only reached when exitProcess is intercepted
 }
 
-// which(name) → path or None. perm os.exec:which(resolved binary path).
+// which(name) → path or None. perm os.exec:which(resolved binary path,
+// and the file its symlinks lead to).
 func which(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	var name string
 	if err := libkite.UnpackArgs(b.Name(), args, kwargs, "name", &name); err != nil {
@@ -174,7 +175,7 @@ func which(thread *starlark.Thread, b *starlark.Builtin, args starlark.Tuple, kw
 	if err != nil {
 		return nil, errorf(b, "%v", err)
 	}
-	if err := libkite.Check(thread, "os", "exec", "which", resolveBinary(name, dir, stdos.Getenv("PATH"))); err != nil {
+	if err := checkProgram(thread, "which", resolveBinary(name, dir, stdos.Getenv("PATH"))); err != nil {
 		return nil, err
 	}
 	p, err := exec.LookPath(name)

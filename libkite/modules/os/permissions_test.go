@@ -124,6 +124,34 @@ func TestExecResourcePolicy(t *testing.T) {
 	})
 }
 
+// TestExecThroughSymlink: the program a symlink leads to is checked too,
+// so a link placed in a granted directory cannot run a program outside
+// it (the allow-local escape `$CWD/sh -> /bin/sh`).
+func TestExecThroughSymlink(t *testing.T) {
+	root := kitetest.TempDir(t)
+	allowed := filepath.Join(root, "allowed")
+	denied := filepath.Join(root, "denied")
+	writeExecutable(t, allowed, "tool", "allowed-tool")
+	deniedTool := writeExecutable(t, denied, "tool", "denied-tool")
+	kitetest.Symlink(t, deniedTool, filepath.Join(allowed, "link"))   // file link out
+	kitetest.Symlink(t, denied, filepath.Join(allowed, "dir"))        // directory link out
+	kitetest.Symlink(t, "tool", filepath.Join(allowed, "inner"))      // link staying inside
+	kitetest.Symlink(t, allowed, filepath.Join(denied, "to-allowed")) // a denied path leading in
+	t.Setenv("PATH", allowed+string(filepath.ListSeparator)+stdos.Getenv("PATH"))
+	cfg := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"os.exec(" + allowed + "/*)", "os.exec(" + allowed + "/dir/*)"}}}
+	runCases(t, cfg, []scriptCase{
+		{name: "file link out", src: `exec(` + lit(allowed+"/link") + `)`, wantErr: kitetest.Denied("os.exec", "exec", deniedTool)},
+		{name: "directory link out", src: `exec(` + lit(allowed+"/dir/tool") + `)`, wantErr: kitetest.Denied("os.exec", "exec", deniedTool)},
+		{name: "link found in PATH", src: `exec("link")`, wantErr: kitetest.Denied("os.exec", "exec", deniedTool)},
+		{name: "relative link", src: `exec("./link", cwd=` + lit(allowed) + `)`, wantErr: kitetest.Denied("os.exec", "exec", deniedTool)},
+		{name: "link as the shell", src: `exec("tool", shell=` + lit(allowed+"/link") + `)`, wantErr: kitetest.Denied("os.exec", "exec", deniedTool)},
+		{name: "which", src: `which("link")`, wantErr: kitetest.Denied("os.exec", "which", deniedTool)},
+		{name: "link staying inside", src: `print(exec(` + lit(allowed+"/inner") + `).strip())`, want: "allowed-tool"},
+		{name: "the path as written is checked first", src: `exec(` + lit(denied+"/to-allowed/tool") + `)`,
+			wantErr: kitetest.Denied("os.exec", "exec", denied+"/to-allowed/tool")},
+	})
+}
+
 // TestDryRun: exec simulates after its permission check; nothing runs.
 func TestDryRun(t *testing.T) {
 	dir := kitetest.TempDir(t)

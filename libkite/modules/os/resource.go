@@ -4,6 +4,10 @@ import (
 	stdos "os"
 	"path/filepath"
 	"strings"
+
+	"go.starlark.net/starlark"
+
+	"github.com/project-starkite/starkite/libkite"
 )
 
 // shellResourcePrefix marks the os.exec resource of a command that is not
@@ -29,6 +33,25 @@ func commandResource(cmd, dir, envPath string) string {
 		return shellResourcePrefix + cmd
 	}
 	return resolveBinary(word, dir, envPath, stdos.Getenv("PATH"))
+}
+
+// checkProgram checks os.exec:<function> on a resolved program and, when
+// symlinks (of the program or of a directory on its path) lead elsewhere,
+// on the file they lead to as well: that file is what runs, so a link
+// placed in a granted directory (`$CWD/sh -> /bin/sh` under allow-local)
+// must not run a program the policy does not grant. The given path is
+// checked first, so a program denied as written is reported as written.
+func checkProgram(thread *starlark.Thread, function, resolved string) error {
+	if err := libkite.Check(thread, "os", "exec", function, resolved); err != nil {
+		return err
+	}
+	if !filepath.IsAbs(resolved) {
+		return nil // unresolvable bare name or shell syntax: nothing to follow
+	}
+	if canon := libkite.CanonicalPath(resolved); canon != resolved {
+		return libkite.Check(thread, "os", "exec", function, canon)
+	}
+	return nil
 }
 
 // resolveBinary resolves a program name as described at commandResource,

@@ -115,3 +115,41 @@ func TestPathScopedRule(t *testing.T) {
 		}
 	})
 }
+
+// TestDanglingLinkRefused: a symbolic link to a missing file is refused
+// as a database (opened, attached or vacuumed into). SQLite would follow
+// it and create the file it names, which the checks (made on the link's
+// own canonical path) never saw: under allow-fs a link planted in $CWD
+// would let a script create files anywhere.
+func TestDanglingLinkRefused(t *testing.T) {
+	root := kitetest.TempDir(t)
+	cwd := kitetest.MkdirAll(t, filepath.Join(root, "cwd"))
+	other := kitetest.MkdirAll(t, filepath.Join(root, "other"))
+	kitetest.Symlink(t, filepath.Join(other, "absent.db"), filepath.Join(cwd, "dangle.db"))
+	kitetest.Symlink(t, "loop.db", filepath.Join(cwd, "loop.db"))
+	kitetest.Symlink(t, "real.db", filepath.Join(cwd, "live.db")) // leads to a file inside cwd, made below
+	t.Chdir(cwd)
+	fsTier := &libkite.Config{Permissions: libkite.AllowFSPermissions()}
+	dry := &libkite.Config{Permissions: libkite.AllowFSPermissions(), DryRun: true}
+	const refused = `cannot open "dangle.db": it is a symbolic link to a missing file`
+	mustRun(t, fsTier, `sql.open("sqlite", "real.db").exec("create table t(x)")`)
+	kitetest.RunPermCases(t, kit.Runtime, []kitetest.PermCase{
+		{Name: "open", Cfg: fsTier, Expr: `sql.try_open("sqlite", "dangle.db").error`, Want: "sql.open: " + refused},
+		{Name: "open by URI", Cfg: fsTier, Expr: `sql.try_open("sqlite", "file:dangle.db?mode=rwc").error`, Want: "sql.open: " + refused},
+		{Name: "loop", Cfg: fsTier, Expr: `sql.try_open("sqlite", "loop.db").error`,
+			Want: `sql.open: cannot open "loop.db": it is a symbolic link to a missing file`},
+		{Name: "dry run too", Cfg: dry, Expr: `sql.try_open("sqlite", "dangle.db").error`, Want: "sql.open: " + refused},
+		{Name: "attach", Cfg: fsTier, Expr: `sql.open("sqlite", "m.db").try_exec("attach 'dangle.db' as x").error`,
+			Want: "sql.db.exec: ATTACH: " + refused},
+		{Name: "vacuum into", Cfg: fsTier, Expr: `sql.open("sqlite", "m.db").try_exec("vacuum into 'dangle.db'").error`,
+			Want: "sql.db.exec: ATTACH: " + refused},
+		{Name: "the permission check comes first", Cfg: &libkite.Config{Permissions: libkite.DenyAllPermissions()},
+			Expr: `sql.open("sqlite", "dangle.db")`, ErrPrefix: kitetest.Denied("sql.open", "sqlite", filepath.Join(cwd, "dangle.db"))},
+		{Name: "a link to an existing file opens it", Cfg: fsTier, Expr: `sql.open("sqlite", "live.db").query_one("select count(*) as n from t")`,
+			Want: `{"n": 0}`},
+	}, func(t *testing.T) {
+		if es, _ := os.ReadDir(other); len(es) != 0 {
+			t.Fatalf("%s was created outside cwd", es[0].Name())
+		}
+	})
+}

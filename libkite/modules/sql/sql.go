@@ -97,6 +97,9 @@ func open(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kw
 		if err := target.checkFile(libkite.GetPermissions(thread), libkite.DryRun(thread)); err != nil {
 			return nil, err
 		}
+		if err := target.refuseDanglingLink(); err != nil {
+			return nil, errorf(fn, "%v", err)
+		}
 	}
 	db := &DB{driver: drv.name, resource: resource, dry: libkite.DryRun(thread)}
 	db.ctx, db.cancel = context.WithCancel(context.Background())

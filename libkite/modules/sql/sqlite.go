@@ -260,7 +260,13 @@ func (g *attachGuard) checkAttach(file string) error {
 	if err := g.checker.Check("sql", "open", "sqlite", t.path); err != nil {
 		return err
 	}
-	return t.checkFile(g.checker, false)
+	if err := t.checkFile(g.checker, false); err != nil {
+		return err
+	}
+	if err := t.refuseDanglingLink(); err != nil {
+		return fmt.Errorf("ATTACH: %v", err)
+	}
+	return nil
 }
 
 // checkFile is the file-system half of opening a database file: a SQLite
@@ -276,6 +282,22 @@ func (t *sqliteTarget) checkFile(checker *libkite.PermissionChecker, dry bool) e
 		return checker.Check("fs", "read", "read_file", t.path)
 	}
 	return checker.Check("fs", "write", "write", t.path)
+}
+
+// refuseDanglingLink refuses a database file whose final element is
+// still a symbolic link after canonicalisation, i.e. a link to a missing
+// file (or a loop): SQLite would follow it and create the file it names,
+// a path the permission checks never saw (an allow-fs script could plant
+// `x.db -> /elsewhere/x.db` in $CWD and create files anywhere). The fs
+// module refuses writes through such links the same way.
+func (t *sqliteTarget) refuseDanglingLink() error {
+	if t.memory {
+		return nil
+	}
+	if fi, err := os.Lstat(t.path); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return fmt.Errorf("cannot open %q: it is a symbolic link to a missing file", t.given)
+	}
+	return nil
 }
 
 // takeDenial returns the guard's refusal if err is SQLite's
