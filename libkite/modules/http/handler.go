@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.starlark.net/starlark"
@@ -48,6 +49,8 @@ type run struct {
 	served chan struct{} // closed when Serve has returned
 	done   chan struct{} // closed when fully stopped
 
+	stopping atomic.Bool // stop() has begun: replies close their connection
+
 	mu      sync.Mutex
 	closing bool           // no new handler calls
 	active  sync.WaitGroup // handler calls in progress
@@ -69,6 +72,7 @@ func (r *run) serve(useTLS bool) {
 // handler threads still running. With wait set it returns after the drain.
 func (r *run) stop(wait bool) {
 	r.once.Do(func() {
+		r.stopping.Store(true)
 		r.s.mu.Lock()
 		if r.s.cur == r {
 			r.s.cur = nil
@@ -180,6 +184,7 @@ const textPlain = "text/plain; charset=utf-8"
 func (r *run) handler(h starlark.Callable, names []string) http.HandlerFunc {
 	return func(w http.ResponseWriter, hr *http.Request) {
 		if !r.enter() {
+			w.Header().Set("Connection", "close")
 			writeText(w, http.StatusServiceUnavailable, "server shutting down\n")
 			return
 		}
@@ -194,7 +199,14 @@ func (r *run) handler(h starlark.Callable, names []string) http.HandlerFunc {
 			}
 			return
 		}
-		respond(w, r.call(h, newRequest(hr, body, names)))
+		out := r.call(h, newRequest(hr, body, names))
+		if r.stopping.Load() {
+			// shutdown() ran during this request (perhaps in this very
+			// handler): close the connection after the reply, so a client
+			// reusing it does not find a server that has stopped listening
+			w.Header().Set("Connection", "close")
+		}
+		respond(w, out)
 	}
 }
 
