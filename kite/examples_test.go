@@ -39,20 +39,41 @@ func TestExamples(t *testing.T) {
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no examples found: %v", err)
 	}
+	// what each example must print (beyond exiting 0); the longer checks
+	// of snapshot, notes_api and hello follow the loop
+	wants := map[string][]string{
+		"fanout.star":        {"probed 20 items; first: 0b6983d2a3e0 evens: 10", `failed: ["item 3 is broken"]`, "  retry 2 after: connection reset (attempt 2)", "True payload after 3 attempts 3"},
+		"report.star":        {"eu     | 31    | 294.50", "2 region(s); best: us", "round trip ok: True"},
+		"render_config.star": {`changed: ["production.conf", "staging.conf"]`},
+		"cleanup.star":       {"a.tmp | 10", "removed 2 file(s), 2010 bytes"},
+		"remote_test.star":   {"Tests: 3 passed, 0 failed, 3 total"},
+	}
+	if len(scripts) < 8 {
+		t.Errorf("%d examples, want at least 8", len(scripts))
+	}
 	for _, s := range scripts {
 		t.Run(filepath.Base(s), func(t *testing.T) {
 			abs, _ := filepath.Abs(s)
+			command := "run"
+			if strings.HasSuffix(s, "_test.star") {
+				command = "test" // test files run under the test runner (ssh.test_server exists only there)
+			}
 			// each example runs in a scratch working directory holding
 			// two small files, with the flags its header asks for
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "a.txt"), []byte("alpha\n"), 0o644)
 			os.WriteFile(filepath.Join(dir, "b.log"), []byte("beta\n"), 0o644)
-			c := exec.Command(bin, append([]string{"run", abs}, exampleArgs(t, abs)...)...)
+			c := exec.Command(bin, append([]string{command, abs}, exampleArgs(t, abs)...)...)
 			c.Dir = dir
 			c.Env = append(os.Environ(), "HOME="+t.TempDir())
 			out, err := c.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", s, err, out)
+			}
+			for _, want := range wants[filepath.Base(s)] {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("%s: output lacks %q:\n%s", s, want, out)
+				}
 			}
 		})
 	}
