@@ -170,6 +170,11 @@ func TestCLI(t *testing.T) {
 		{name: "prompt without a terminal denies without asking", files: map[string]string{"f": "x"}, args: []string{"exec", `read_text("f")`, "--prompt"}, stdin: "y\n", code: 1,
 			errHas: []string{"--prompt needs a terminal", "permission denied: fs.read"}},
 
+		// --- output format ---
+		{name: "invalid output", args: []string{"exec", "print(1)", "-o", "xml"}, code: 2, stdout: empty,
+			errPrefix: "Error: invalid --output \"xml\" (want text, json, yaml, table)\n"},
+		{name: "invalid STARKITE_OUTPUT ignored", args: []string{"exec", "print(1)"}, env: map[string]string{"STARKITE_OUTPUT": "xml"}, stdout: str("1\n"), stderr: empty},
+
 		// --- debug error chain ---
 		{name: "debug prints error chain", args: []string{"exec", `fail("x")`, "--debug"}, code: 1,
 			errHas: []string{"Error: script error: x\n", "[DEBUG] error chain:", "*libkite.ScriptError", "*starlark.EvalError"}},

@@ -131,10 +131,31 @@ func resolveOptions(c *cli.Context, errw io.Writer) *options {
 	}
 	if c.IsSet(flagOutput) {
 		o.Output = c.String(flagOutput)
-	} else if v := os.Getenv(envOutput); v != "" {
-		o.Output = v
+	} else if v := os.Getenv(envOutput); validOutput(v) {
+		o.Output = v // an invalid STARKITE_OUTPUT is ignored, like STARKITE_TIMEOUT
 	}
 	return o
+}
+
+// outputFormats are the values of --output.
+var outputFormats = []string{"text", "json", "yaml", "table"}
+
+func validOutput(v string) bool {
+	for _, f := range outputFormats {
+		if v == f {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOutput rejects an --output value no command understands (the
+// reference accepts anything and ignores it).
+func checkOutput(o *options) error {
+	if !validOutput(o.Output) {
+		return usageErrorf("invalid --%s %q (want %s)", flagOutput, o.Output, strings.Join(outputFormats, ", "))
+	}
+	return nil
 }
 
 func envTrue(v string) bool {

@@ -113,6 +113,9 @@ func newSession(c *cli.Context) (*session, error) {
 	if s.opts.Permissions, err = permissionSelection(c); err != nil {
 		return nil, err
 	}
+	if err = checkOutput(s.opts); err != nil {
+		return nil, err
+	}
 	if s.vars, err = buildVarStore(s.opts); err != nil {
 		return nil, withExitCode(libkite.ExitConfigError, err)
 	}
