@@ -92,7 +92,7 @@ func newApp(bin string, s streams) *cli.App {
 
 // baseCommands are the commands of every edition.
 func baseCommands() []*cli.Command {
-	return []*cli.Command{runCommand(), execCommand(), replCommand(), testCommand(), watchCommand(), validateCommand(), initCommand(), completionCommand(), versionCommand()}
+	return []*cli.Command{runCommand(), execCommand(), replCommand(), testCommand(), watchCommand(), validateCommand(), initCommand(), moduleCommand(), completionCommand(), versionCommand()}
 }
 
 // rootBefore handles --version before any command runs.
