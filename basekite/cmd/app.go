@@ -40,6 +40,7 @@ type streams struct {
 // Main runs the CLI with args (args[0] is the program path) and returns
 // the exit code (cli.md §5).
 func Main(args []string) int {
+	handOff(args, os.Stderr) // returns unless the active edition took over
 	return runMain(args, streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
 }
 
@@ -92,7 +93,7 @@ func newApp(bin string, s streams) *cli.App {
 
 // baseCommands are the commands of every edition.
 func baseCommands() []*cli.Command {
-	return []*cli.Command{runCommand(), execCommand(), replCommand(), testCommand(), watchCommand(), validateCommand(), initCommand(), moduleCommand(), completionCommand(), versionCommand()}
+	return []*cli.Command{runCommand(), execCommand(), replCommand(), testCommand(), watchCommand(), validateCommand(), initCommand(), moduleCommand(), editionCommand(), completionCommand(), versionCommand()}
 }
 
 // rootBefore handles --version before any command runs.
