@@ -28,7 +28,9 @@ func runCommand() *cli.Command {
 		Usage:     "execute a Starlark script file",
 		ArgsUsage: "<script>",
 		Description: "Runs the script, then its main() if it defines one and did not call it.\n" +
-			"'run' may be omitted: 'kite ./deploy.star' means 'kite run ./deploy.star'.\n\n" + globalFlagsNote,
+			"'run' may be omitted: 'kite ./deploy.star' means 'kite run ./deploy.star'.\n\n" +
+			"Example: kite run deploy.star --var env=prod --permissions=allow-net\n" +
+			"Example: kite ./backup.star --allow-fs --dry-run\n\n" + globalFlagsNote,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("run: expected exactly 1 argument <script>, got %d", c.NArg())
@@ -45,10 +47,12 @@ func runCommand() *cli.Command {
 
 func execCommand() *cli.Command {
 	return &cli.Command{
-		Name:        "exec",
-		Usage:       "execute Starlark code given as an argument ('-' reads stdin)",
-		ArgsUsage:   "'<code>'",
-		Description: "Runs the code like a script named <inline>.\n\n" + globalFlagsNote,
+		Name:      "exec",
+		Usage:     "execute Starlark code given as an argument ('-' reads stdin)",
+		ArgsUsage: "'<code>'",
+		Description: "Runs the code like a script named <inline>.\n\n" +
+			"Example: kite exec 'print(1 + 2)'\n" +
+			"Example: echo 'print(var_str(\"who\"))' | kite exec - --var who=kite\n\n" + globalFlagsNote,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("exec: expected exactly 1 argument '<code>', got %d", c.NArg())

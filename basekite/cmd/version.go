@@ -38,6 +38,9 @@ func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print version information",
+		Description: "Example: kite version\n" +
+			"Example: kite version --short\n" +
+			"Example: kite version --json",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "short", Usage: "print the version number only"},
 			&cli.BoolFlag{Name: "json", Usage: "print a JSON object"},
