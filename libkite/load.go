@@ -19,6 +19,7 @@ const ModulePathEnv = "STARKITE_MODULE_PATH"
 type ModuleCache struct {
 	mu      sync.Mutex
 	entries map[string]*cacheEntry
+	files   map[string]struct{} // every file load() read, whatever the outcome
 }
 
 type cacheEntry struct {
@@ -29,7 +30,25 @@ type cacheEntry struct {
 }
 
 // NewModuleCache returns an empty cache.
-func NewModuleCache() *ModuleCache { return &ModuleCache{entries: map[string]*cacheEntry{}} }
+func NewModuleCache() *ModuleCache {
+	return &ModuleCache{entries: map[string]*cacheEntry{}, files: map[string]struct{}{}}
+}
+
+// LoadedFiles returns the absolute paths of the Starlark files load() has
+// read in this runtime, sorted — including a file whose load failed (a
+// syntax error, say) and each file of a module directory. Hosts that re-run
+// a script when its sources change (kite watch) watch these.
+func (rt *Runtime) LoadedFiles() []string {
+	c := rt.modules
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	files := make([]string, 0, len(c.files))
+	for f := range c.files {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return files
+}
 
 // Get returns a loaded module value.
 func (c *ModuleCache) Get(path string) (starlark.Value, bool) {
@@ -252,6 +271,9 @@ func (rt *Runtime) execModule(parent *starlark.Thread, name, path string, isDir 
 	}
 	members := starlark.StringDict{}
 	for _, file := range files {
+		rt.modules.mu.Lock()
+		rt.modules.files[file] = struct{}{}
+		rt.modules.mu.Unlock()
 		src, err := os.ReadFile(file)
 		if err != nil {
 			return nil, err

@@ -84,6 +84,37 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+func TestLoadedFiles(t *testing.T) {
+	dir := writeTree(t, map[string]string{
+		"lib/a.star":             "load('./b.star', 'b')\nx = 1\n",
+		"lib/b.star":             "y = 2\n",
+		"modules/pack/main.star": "z = 3\n",
+		"modules/pack/more.star": "w = 4\n",
+		"broken.star":            "x = = 1\n",
+	})
+	rt, err := libkite.New(&libkite.Config{ScriptPath: filepath.Join(dir, "main.star")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if got := rt.LoadedFiles(); len(got) != 0 {
+		t.Fatalf("before any load: %v", got)
+	}
+	if err := rt.Execute(context.Background(), "load('./lib/a.star', 'a')\nload('pack', 'pack')\nload('./lib/a.star', a2='a')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Execute(context.Background(), "load('./broken.star', 'broken')"); err == nil {
+		t.Fatal("broken.star loaded without error")
+	}
+	var want []string
+	for _, f := range []string{"broken.star", "lib/a.star", "lib/b.star", "modules/pack/main.star", "modules/pack/more.star"} {
+		want = append(want, filepath.Join(dir, f))
+	}
+	if got := rt.LoadedFiles(); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("LoadedFiles:\n got %v\nwant %v", got, want)
+	}
+}
+
 func TestLoadedCodeKeepsPermissions(t *testing.T) {
 	dir := writeTree(t, map[string]string{
 		"mods/reader.star": "def read():\n  return probe('/etc/hosts')\n",

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"reflect"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -379,17 +380,35 @@ func (rt *Runtime) ExecuteRepl(ctx context.Context, src string) error {
 	err := func() (err error) {
 		defer b.release()
 		defer recoverPanic(&err, rt.cfg.Debug)
-		env := rt.env()
-		_, prog, err := starlark.SourceProgramOptions(fileOptions, "<repl>", src, env.Has)
+		// one REPL chunk against predeclared names + retained bindings:
+		// globals stay unfrozen and assignable across inputs (x = 1 then
+		// x += 1), and load() bindings persist like any other
+		opts := *fileOptions
+		opts.LoadBindsGlobally = true
+		f, err := opts.Parse("<repl>", src, 0)
 		if err != nil {
 			return err
 		}
-		globals, err := prog.Init(thread, env)
-		rt.retain(globals)
+		globals := copyDict(rt.env())
+		err = starlark.ExecREPLChunk(f, thread, globals)
+		changed := starlark.StringDict{}
+		for k, v := range globals {
+			if p, ok := rt.predeclared[k]; !ok || !sameValue(p, v) {
+				changed[k] = v
+			}
+		}
+		rt.retain(changed)
 		return err
 	}()
 	rt.flushPrintf(thread)
 	return mapError(ctx, err)
+}
+
+// sameValue reports whether a and b are the same value (identity for
+// reference types) without panicking on uncomparable dynamic types.
+func sameValue(a, b starlark.Value) bool {
+	ta := reflect.TypeOf(a)
+	return ta == reflect.TypeOf(b) && ta != nil && ta.Comparable() && a == b
 }
 
 // Eval evaluates one expression against the predeclared names and the

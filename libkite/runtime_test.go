@@ -3,6 +3,8 @@ package libkite_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -405,5 +407,38 @@ func TestDryRunAndContextPlumbing(t *testing.T) {
 	}
 	if err := libkite.Check(th, "fs", "read", "read_file", "/etc/hosts"); !libkite.IsPermissionError(err) {
 		t.Errorf("NewThread checker not applied: %v", err)
+	}
+}
+
+// TestExecuteReplChunks: REPL inputs share one unfrozen global scope, so
+// a binding can be reassigned and augmented in later inputs, and load()
+// bindings persist.
+func TestExecuteReplChunks(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "lib.star"), []byte("def twice(x):\n  return 2 * x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rt, out := capture(t, &libkite.Config{ScriptPath: filepath.Join(dir, "main.star")})
+	for _, src := range []string{
+		"x = 1",
+		"x += 1",
+		"items = []",
+		"items.append(x)", // not frozen between inputs
+		`load("./lib.star", "lib")`,
+		"print(x, items, lib.twice(x))",
+		"print = 5", // shadowing a builtin is a binding of its own
+	} {
+		if err := rt.ExecuteRepl(context.Background(), src); err != nil {
+			t.Fatalf("%q: %v", src, err)
+		}
+	}
+	if out.String() != "2 [2] 4" {
+		t.Fatalf("output %q", out.String())
+	}
+	if v, ok := rt.GetGlobalVal("print"); !ok || v.String() != "5" {
+		t.Fatalf("shadowed print = %v", v)
+	}
+	if _, ok := rt.GetGlobalVal("json"); ok {
+		t.Fatal("a predeclared name was retained as a binding")
 	}
 }
