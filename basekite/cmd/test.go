@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"go.starlark.net/starlark"
 	"golang.org/x/term"
+	"gopkg.in/yaml.v3"
 
 	"github.com/project-starkite/starkite/libkite"
 )
@@ -76,15 +78,18 @@ func testAction(c *cli.Context) error {
 	defer s.close()
 	verbose, filter := c.Bool(flagVerbose), c.String(flagRun)
 	colour := newPalette(out)
-	fmt.Fprintf(out, "Found %d test file(s)\n", len(files))
-	if filter != "" {
-		fmt.Fprintf(out, "Filter: %s\n", filter)
+	structured := s.opts.Output == "json" || s.opts.Output == "yaml"
+	if !structured {
+		fmt.Fprintf(out, "Found %d test file(s)\n", len(files))
+		if filter != "" {
+			fmt.Fprintf(out, "Filter: %s\n", filter)
+		}
 	}
 
 	start := time.Now()
 	reports := make([]*fileReport, len(files))
 	workers := max(1, min(c.Int(flagParallel), len(files)))
-	if workers == 1 {
+	if workers == 1 && !structured {
 		// sequential: stream each file's output as it happens
 		for i, f := range files {
 			reports[i] = s.runTestFile(c, f, filter, verbose, colour, out)
@@ -105,8 +110,10 @@ func testAction(c *cli.Context) error {
 		}
 		close(next)
 		wg.Wait()
-		for _, r := range reports {
-			out.Write(r.output.Bytes())
+		if !structured {
+			for _, r := range reports {
+				out.Write(r.output.Bytes())
+			}
 		}
 	}
 	elapsed := time.Since(start)
@@ -115,11 +122,86 @@ func testAction(c *cli.Context) error {
 			return err
 		}
 	}
+	if structured {
+		failed, err := writeTestReport(out, s.opts.Output, reports, elapsed)
+		if err != nil {
+			return err
+		}
+		if failed {
+			return errTestsFailed
+		}
+		return nil
+	}
 	if colour.printSummary(out, reports, elapsed) {
 		return errTestsFailed
 	}
 	return nil
 }
+
+// testReport is `kite test --output json|yaml`: the whole run as one
+// document on stdout (what the tests printed is kept per file).
+type testReport struct {
+	Passed     int              `json:"passed" yaml:"passed"`
+	Failed     int              `json:"failed" yaml:"failed"`
+	Skipped    int              `json:"skipped" yaml:"skipped"`
+	Total      int              `json:"total" yaml:"total"`
+	DurationMS float64          `json:"duration_ms" yaml:"duration_ms"`
+	Files      []testFileReport `json:"files" yaml:"files"`
+}
+
+type testFileReport struct {
+	File   string           `json:"file" yaml:"file"`
+	Output string           `json:"output,omitempty" yaml:"output,omitempty"`
+	Tests  []testCaseReport `json:"tests" yaml:"tests"`
+}
+
+type testCaseReport struct {
+	Name       string  `json:"name" yaml:"name"`
+	Status     string  `json:"status" yaml:"status"` // passed, failed, skipped
+	DurationMS float64 `json:"duration_ms" yaml:"duration_ms"`
+	Error      string  `json:"error,omitempty" yaml:"error,omitempty"` // failure message, or skip reason
+}
+
+func writeTestReport(w io.Writer, format string, reports []*fileReport, elapsed time.Duration) (failed bool, err error) {
+	rep := testReport{DurationMS: ms(elapsed), Files: []testFileReport{}}
+	for _, r := range reports {
+		fr := testFileReport{File: r.path, Output: r.output.String(), Tests: []testCaseReport{}}
+		for _, t := range r.results {
+			tc := testCaseReport{Name: t.Name, DurationMS: ms(t.Duration)}
+			switch {
+			case t.Skipped:
+				tc.Status = "skipped"
+				rep.Skipped++
+			case t.Passed:
+				tc.Status = "passed"
+				rep.Passed++
+			default:
+				tc.Status = "failed"
+				rep.Failed++
+			}
+			if t.Error != nil {
+				tc.Error = t.Error.Error()
+			}
+			fr.Tests = append(fr.Tests, tc)
+		}
+		rep.Files = append(rep.Files, fr)
+	}
+	rep.Total = rep.Passed + rep.Failed + rep.Skipped
+	var b []byte
+	if format == "yaml" {
+		b, err = yaml.Marshal(rep)
+	} else {
+		b, err = json.MarshalIndent(rep, "", "  ")
+		b = append(b, '\n')
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = w.Write(b)
+	return rep.Failed > 0, err
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // runTestFile runs one file in its own runtime. Output goes to w, or is
 // buffered in the report when w is nil (parallel runs print in order).

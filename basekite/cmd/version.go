@@ -56,7 +56,7 @@ func versionCommand() *cli.Command {
 			switch {
 			case c.Bool("short"):
 				fmt.Fprintln(w, v.Version)
-			case c.Bool("json"):
+			case c.Bool("json") || c.String(flagOutput) == "json":
 				b, err := json.MarshalIndent(v, "", "  ")
 				if err != nil {
 					return err
