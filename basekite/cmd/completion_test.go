@@ -175,8 +175,6 @@ func TestCompletionFollowsTheApp(t *testing.T) {
 // TestHelpShowsExamples: every command's --help shows at least one
 // example. help is urfave's own command.
 func TestHelpShowsExamples(t *testing.T) {
-	// Commands whose examples are still to be written by their owners.
-	pending := map[string]bool{"repl": true, "watch": true}
 	for _, name := range visibleCommands(t) {
 		if name == "help" {
 			continue
@@ -188,9 +186,6 @@ func TestHelpShowsExamples(t *testing.T) {
 				t.Fatalf("%s", res)
 			}
 			if !strings.Contains(res.stdout, "Example") {
-				if pending[name] {
-					t.Skipf("%s --help has no example yet", name)
-				}
 				t.Errorf("%s --help shows no example:\n%s", name, res.stdout)
 			}
 		})

@@ -37,7 +37,8 @@ func replCommand() *cli.Command {
 			"history (Up/Down, kept in ~/.starkite/repl_history), Ctrl-C clears the line\n" +
 			"or stops the running input. Without a terminal lines are read plainly and no\n" +
 			"prompts are printed. --timeout applies to each input; permissions are as for\n" +
-			"run (default deny-all).\n\n" + globalFlagsNote,
+			"run (default deny-all).\n\n" +
+			"Example: kite repl --allow-fs --var env=staging\n\n" + globalFlagsNote,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 0 {
 				return usageErrorf("repl: unexpected argument %q", c.Args().First())

@@ -36,6 +36,7 @@ func watchCommand() *cli.Command {
 			"gets a fresh runtime; permissions and variables are resolved once at start and\n" +
 			"--timeout applies to each run. A change during a run cancels it and starts\n" +
 			"over. Errors are reported and watching continues; Ctrl+C stops (exit 130).\n\n" +
+			"Example: kite watch deploy.star --allow-fs --var target=dev\n\n" +
 			globalFlagsNote,
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
