@@ -44,7 +44,7 @@ func testCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: flagVerbose, Aliases: []string{"v"}, Usage: "print each file and test"},
 			&cli.IntFlag{Name: flagParallel, Aliases: []string{"p"}, Value: 1, Usage: "number of test `files` run concurrently"},
-			&cli.StringFlag{Name: flagRun, Usage: "only run test_* functions whose name contains `substr`"},
+			&cli.StringFlag{Name: flagRun, Aliases: []string{"filter"}, Usage: "only run test_* functions whose name contains `substr`"},
 			&cli.StringFlag{Name: flagJUnit, Usage: "also write the results as JUnit XML to `file`"},
 		},
 		Action: testAction,

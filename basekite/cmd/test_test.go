@@ -85,6 +85,12 @@ func TestTestCommand(t *testing.T) {
 			t.Errorf("per-test lines without -v:\n%s", r.stdout)
 		}
 	})
+	t.Run("--filter is --run", func(t *testing.T) {
+		r := mainInProcess(t, "", "test", "suite/nested/b_test.star", "--filter", "ok")
+		if r.code != 0 || !strings.Contains(r.stdout, "Filter: ok\n") || !strings.Contains(r.stdout, "1 total") {
+			t.Fatalf("exit %d\n%s", r.code, r)
+		}
+	})
 	t.Run("parallel keeps file order", func(t *testing.T) {
 		r := mainInProcess(t, "", "test", "-v", "-p", "3", "suite")
 		a, b := strings.Index(r.stdout, "Running suite/a_test.star"), strings.Index(r.stdout, "Running suite/nested/b_test.star")
