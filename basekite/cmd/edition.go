@@ -469,7 +469,7 @@ func (p *byteProgress) Write(b []byte) (int, error) {
 	if p.tty && p.total > 0 {
 		if pct := int(p.n * 100 / p.total); pct != p.shown {
 			p.shown = pct
-			fmt.Fprintf(p.w, "\r  %s [%s%s] %3d%%", p.name, strings.Repeat("#", pct/5), strings.Repeat(".", 20-pct/5), pct)
+			fmt.Fprintf(p.w, "\r  %s %s", p.name, progressBar(pct))
 		}
 	}
 	return len(b), nil

@@ -324,14 +324,20 @@ func (p *progress) update(line string) bool {
 	if p.tty {
 		n := 0
 		fmt.Sscan(pct, &n)
-		bar := strings.Repeat("#", n/5) + strings.Repeat(".", 20-n/5)
-		fmt.Fprintf(p.w, "\r  %-20s [%s] %3s%%", phase, bar, pct)
+		fmt.Fprintf(p.w, "\r  %-20s %s", phase, progressBar(n))
 		p.drawn = true
 	} else if phase != p.phase {
 		fmt.Fprintf(p.w, "  %s...\n", phase)
 	}
 	p.phase = phase
 	return true
+}
+
+// progressBar renders pct (0-100) as "[#####...............]  25%", the
+// bar every long operation (clones, downloads) draws on a terminal.
+func progressBar(pct int) string {
+	pct = max(0, min(100, pct))
+	return "[" + strings.Repeat("#", pct/5) + strings.Repeat(".", 20-pct/5) + fmt.Sprintf("] %3d%%", pct)
 }
 
 func (p *progress) done() {
