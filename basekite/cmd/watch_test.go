@@ -3,42 +3,24 @@
 package cmd
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/project-starkite/starkite/libkite/kitetest"
 )
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // watchProc is a running `kitecmd watch`, stdout and stderr merged.
 type watchProc struct {
 	t   *testing.T
 	cmd *exec.Cmd
-	out *syncBuffer
+	out *kitetest.SyncBuffer
 }
 
 func startWatch(t *testing.T, dir string, args ...string) *watchProc {
@@ -46,7 +28,7 @@ func startWatch(t *testing.T, dir string, args ...string) *watchProc {
 	c := exec.Command(kitecmdPath(), append([]string{"watch"}, args...)...)
 	c.Dir = dir
 	c.Env = append(cleanEnv(), "HOME="+dir)
-	out := &syncBuffer{}
+	out := &kitetest.SyncBuffer{}
 	c.Stdout, c.Stderr = out, out
 	if err := c.Start(); err != nil {
 		t.Fatal(err)

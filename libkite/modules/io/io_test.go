@@ -1,7 +1,6 @@
 package io_test
 
 import (
-	"bytes"
 	"context"
 	goio "io"
 	"path/filepath"
@@ -16,35 +15,16 @@ import (
 	kiteos "github.com/project-starkite/starkite/libkite/modules/os"
 )
 
-// syncBuffer is a bytes.Buffer safe for the module's writes and the
-// test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // run executes src with stdin reading in and returns what the script
 // printed, what the module wrote to stdout, and the error message.
 func run(t *testing.T, cfg *libkite.Config, in goio.Reader, src string) (printed, written, errMsg string) {
 	t.Helper()
-	out := &syncBuffer{}
+	out := &kitetest.SyncBuffer{}
 	defer kiteio.SetStdio(in, out)()
 	return exec(t, cfg, context.Background(), src, out)
 }
 
-func exec(t *testing.T, cfg *libkite.Config, ctx context.Context, src string, out *syncBuffer) (printed, written, errMsg string) {
+func exec(t *testing.T, cfg *libkite.Config, ctx context.Context, src string, out *kitetest.SyncBuffer) (printed, written, errMsg string) {
 	t.Helper()
 	rt, o := kitetest.New(t, cfg, kiteio.New(), kiteos.New())
 	err := rt.Execute(ctx, src)
@@ -148,7 +128,7 @@ func TestSharedReader(t *testing.T) {
 	})
 
 	t.Run("across runtimes", func(t *testing.T) {
-		out := &syncBuffer{}
+		out := &kitetest.SyncBuffer{}
 		defer kiteio.SetStdio(strings.NewReader("one\ntwo\n"), out)()
 		p1, _, e1 := exec(t, nil, context.Background(), `print(io.prompt("> "))`, out)
 		p2, _, e2 := exec(t, nil, context.Background(), `print(io.prompt("> "))`, out)
@@ -158,7 +138,7 @@ func TestSharedReader(t *testing.T) {
 	})
 
 	t.Run("concurrent callers each get one line", func(t *testing.T) {
-		out := &syncBuffer{}
+		out := &kitetest.SyncBuffer{}
 		defer kiteio.SetStdio(strings.NewReader("a\nb\nc\nd\n"), out)()
 		var mu sync.Mutex
 		var got []string
@@ -204,7 +184,7 @@ func sorted(s []string) []string {
 func TestCancellation(t *testing.T) {
 	pr, pw := goio.Pipe()
 	defer pw.Close()
-	out := &syncBuffer{}
+	out := &kitetest.SyncBuffer{}
 	defer kiteio.SetStdio(pr, out)()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
@@ -283,7 +263,7 @@ func TestPermissions(t *testing.T) {
 	})
 
 	t.Run("denied call reads nothing", func(t *testing.T) {
-		out := &syncBuffer{}
+		out := &kitetest.SyncBuffer{}
 		defer kiteio.SetStdio(strings.NewReader("first\n"), out)()
 		_, _, msg := exec(t, deny, context.Background(), `io.prompt("x")`, out)
 		if !strings.HasPrefix(msg, "permission denied") {
