@@ -1,5 +1,5 @@
 // Command kite is the all-in-one edition: the shared CLI with every
-// module set, registered in strict mode.
+// module set, registered in strict mode, and the gVisor sandbox.
 package main
 
 import (
@@ -8,9 +8,14 @@ import (
 	"github.com/project-starkite/starkite/basekite/cmd"
 	"github.com/project-starkite/starkite/basekite/version"
 	kiteloader "github.com/project-starkite/starkite/kite/loader"
+	"github.com/project-starkite/starkite/sandbox/gvisor"
 )
 
 func main() {
+	// First: gVisor re-executes this binary for its own helper processes
+	// and for the kite inside the sandbox (sandbox.md §6.2).
+	gvisor.Dispatch()
+	gvisor.Register()
 	if version.Edition == "" {
 		version.Edition = "all"
 	}

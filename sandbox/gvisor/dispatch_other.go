@@ -1,0 +1,6 @@
+//go:build !linux
+
+package gvisor
+
+// Dispatch does nothing where gVisor cannot run.
+func Dispatch() {}

@@ -1,0 +1,70 @@
+//go:build linux
+
+package gvisor
+
+import (
+	specs "github.com/opencontainers/runtime-spec/specs-go"
+	"gvisor.dev/gvisor/runsc/specutils"
+
+	"github.com/project-starkite/starkite/libkite/sandbox"
+)
+
+// kitePath is where the kite binary appears inside the sandbox.
+const kitePath = "/.kite"
+
+// specInput is what the OCI spec is built from.
+type specInput struct {
+	profile    sandbox.Profile
+	args       []string // inner argv, kitePath first
+	env        []string
+	cwd        string
+	hostBinary string // the kite executable on the host
+	rootfs     string
+	uid, gid   uint32
+}
+
+// buildSpec returns the OCI spec of sandbox.md §6.4: an empty root with
+// only the kite binary, /proc, /dev and the profile's mounts; the host
+// user mapped to root of a fresh user namespace; no network namespace
+// entry (rootless cannot join one; runsc's network setting decides).
+func buildSpec(in specInput) *specs.Spec {
+	caps := specutils.AllCapabilities() // virtual: they exist only in the sentry
+	s := &specs.Spec{
+		Version: "1.0.0",
+		Process: &specs.Process{
+			Terminal:        false,
+			Args:            in.args,
+			Env:             in.env,
+			Cwd:             in.cwd,
+			Capabilities:    caps,
+			NoNewPrivileges: true,
+		},
+		Root: &specs.Root{Path: in.rootfs},
+		Linux: &specs.Linux{
+			Namespaces: []specs.LinuxNamespace{
+				{Type: specs.PIDNamespace},
+				{Type: specs.MountNamespace},
+				{Type: specs.IPCNamespace},
+				{Type: specs.UTSNamespace},
+				{Type: specs.UserNamespace},
+			},
+			UIDMappings: []specs.LinuxIDMapping{{HostID: in.uid, ContainerID: 0, Size: 1}},
+			GIDMappings: []specs.LinuxIDMapping{{HostID: in.gid, ContainerID: 0, Size: 1}},
+		},
+		Mounts: []specs.Mount{
+			{Destination: kitePath, Type: "bind", Source: in.hostBinary, Options: []string{"bind", "ro", "nosuid"}},
+			{Destination: "/proc", Type: "proc", Source: "proc"},
+			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs"},
+		},
+	}
+	for _, m := range in.profile.Mounts {
+		switch m.Type {
+		case sandbox.MountTmpfs:
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev"}})
+		default:
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source,
+				Options: []string{"rbind", "nosuid", "nodev", string(m.Mode)}})
+		}
+	}
+	return s
+}
