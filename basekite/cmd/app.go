@@ -41,6 +41,7 @@ type streams struct {
 // the exit code (cli.md §5).
 func Main(args []string) int {
 	handOff(args, os.Stderr) // returns unless the active edition took over
+	takeHandedSession()      // inside a sandbox: the session resolved outside
 	return runMain(args, streams{in: os.Stdin, out: os.Stdout, err: os.Stderr})
 }
 
@@ -52,7 +53,8 @@ func runMain(args []string, s streams) int {
 		args = []string{bin}
 	}
 	app := newApp(bin, s)
-	argv, err := normalizeArgs(app, args)
+	app.Metadata = map[string]any{metaArgv: args}
+	argv, err := normalizeArgs(app, expandBareSandbox(args))
 	if err == nil {
 		err = app.RunContext(context.Background(), argv)
 	}

@@ -43,7 +43,7 @@ const defaultTimeout = 300 // seconds
 // applied by resolveOptions, not urfave, because invalid env values must
 // be ignored rather than fail parsing.
 func globalFlags() []cli.Flag {
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringSliceFlag{Name: flagVar, Usage: "set a variable `key=value` (repeatable; highest precedence)"},
 		&cli.StringSliceFlag{Name: flagVarFile, Usage: "load variables from a YAML `file` (repeatable; later files win)"},
 		&cli.IntFlag{Name: flagTimeout, Value: defaultTimeout, Usage: "execution deadline in `seconds`, <=0 disables (env " + envTimeout + ")"},
@@ -58,7 +58,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-all", Usage: "same as --permissions=allow-all: everything"},
 		&cli.StringFlag{Name: flagAuditLog, Usage: "append one JSON line per permission decision to `file`"},
 		&cli.BoolFlag{Name: flagPrompt, Usage: "ask on the terminal before failing a call no rule grants (y = once, a = always); never asks without a terminal"},
-	}
+	}, sandboxFlags()...)
 }
 
 // permissionSelection reads --permissions and its aliases: at most one may

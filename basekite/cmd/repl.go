@@ -43,6 +43,9 @@ func replCommand() *cli.Command {
 			if c.NArg() != 0 {
 				return usageErrorf("repl: unexpected argument %q", c.Args().First())
 			}
+			if handled, err := handOffToSandbox(c); handled {
+				return err
+			}
 			return runRepl(c)
 		},
 	}

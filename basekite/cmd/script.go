@@ -40,6 +40,9 @@ func runCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if handled, err := handOffToSandbox(c, path); handled {
+				return err
+			}
 			return executeScript(c, path, src)
 		},
 	}
@@ -56,6 +59,9 @@ func execCommand() *cli.Command {
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("exec: expected exactly 1 argument '<code>', got %d", c.NArg())
+			}
+			if handled, err := handOffToSandbox(c); handled {
+				return err
 			}
 			code := c.Args().First()
 			if code == "-" {
@@ -120,13 +126,22 @@ func newSession(c *cli.Context) (*session, error) {
 	if err = checkOutput(s.opts); err != nil {
 		return nil, err
 	}
-	if s.vars, err = buildVarStore(s.opts); err != nil {
-		return nil, withExitCode(libkite.ExitConfigError, err)
+	switch {
+	case handedErr != nil:
+		return nil, handedErr
+	case handed != nil: // inside a sandbox: resolved outside, from files hidden here
+		if err = handed.apply(s); err != nil {
+			return nil, err
+		}
+	default:
+		if s.vars, err = buildVarStore(s.opts); err != nil {
+			return nil, withExitCode(libkite.ExitConfigError, err)
+		}
+		if s.perms, err = resolvePermissions(s.opts, s.vars); err != nil {
+			return nil, err
+		}
 	}
-	if s.perms, err = resolvePermissions(s.opts, s.vars); err != nil {
-		return nil, err
-	}
-	if s.opts.AuditLog != "" {
+	if s.opts.AuditLog != "" && s.audit == nil {
 		// the operator's own file (not the script's): created 0600, appended to
 		if s.audit, err = os.OpenFile(s.opts.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
 			return nil, withExitCode(libkite.ExitConfigError, fmt.Errorf("--%s: %w", flagAuditLog, err))

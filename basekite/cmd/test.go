@@ -71,6 +71,15 @@ func testAction(c *cli.Context) error {
 		fmt.Fprintln(out, "No test files found")
 		return nil
 	}
+	if len(files) == 1 {
+		if handled, err := handOffToSandbox(c, files[0]); handled {
+			return err
+		}
+	} else if p, err := sandboxRequest(c); err != nil {
+		return err
+	} else if !p.IsZero() {
+		return runSandboxedTests(c, p.Name, files)
+	}
 	s, err := newSession(c)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/sandbox"
 )
 
 // watchDebounce is how long a burst of file events must stay quiet before
@@ -56,6 +57,18 @@ func watchScript(c *cli.Context, path string) error {
 	if err != nil {
 		return withExitCode(libkite.ExitFileError, fmt.Errorf("failed to resolve script path %s: %w", path, err))
 	}
+	// With a sandbox the loop stays on the host and each run gets a fresh
+	// sandbox: a change made on the host never reaches an inotify watch
+	// inside gVisor.
+	profile, err := sandboxRequest(c)
+	if err != nil {
+		return err
+	}
+	if !profile.IsZero() {
+		if err := checkVisible(profile, abs); err != nil {
+			return err
+		}
+	}
 	s, err := newSession(c)
 	if err != nil {
 		return err
@@ -66,7 +79,7 @@ func watchScript(c *cli.Context, path string) error {
 		return fmt.Errorf("watch: %w", err)
 	}
 	defer fsw.Close()
-	w := &watcher{s: s, bin: c.App.Name, path: path, script: abs, fs: fsw}
+	w := &watcher{s: s, bin: c.App.Name, path: path, script: abs, fs: fsw, sandbox: profile}
 	if err := fsw.Add(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("watch: cannot watch %s: %w", filepath.Dir(abs), err)
 	}
@@ -93,6 +106,8 @@ type watcher struct {
 	fs     *fsnotify.Watcher
 	files  map[string]bool
 	dirs   map[string]bool
+	// sandbox, unless zero, is the profile every run executes in
+	sandbox sandbox.Profile
 }
 
 // runResult is the outcome of one run.
@@ -181,10 +196,11 @@ func (w *watcher) loop(ctx context.Context, sigs <-chan os.Signal) error {
 				// script's on_signal handler and defers, then ends the
 				// process with this code, as `run` does. Cancel the run
 				// ourselves only if that does not happen.
-				if libkite.NumSignalSubscribers() == 0 {
-					cancelRun()
-				} else {
+				if !w.sandbox.IsZero() || libkite.NumSignalSubscribers() > 0 {
+					// a sandboxed run gets the signal forwarded to it
 					fallback = time.After(watchSignalFallback)
+				} else {
+					cancelRun()
 				}
 			}
 		case <-fallback:
@@ -216,6 +232,9 @@ func (w *watcher) run(ctx context.Context) runResult {
 	if err != nil {
 		return res(err, nil)
 	}
+	if !w.sandbox.IsZero() {
+		return res(w.s.runInSandbox(ctx, w.sandbox, w.runArgs(), w.script), nil)
+	}
 	rt, closeRT, err := w.s.newRuntime(w.path, nil)
 	if err != nil {
 		return res(err, nil)
@@ -225,6 +244,23 @@ func (w *watcher) run(ctx context.Context) runResult {
 	defer cancel()
 	err = w.s.timedOut(runCtx, rt.Execute(runCtx, src))
 	return res(err, rt.LoadedFiles())
+}
+
+// runArgs is the argv of one sandboxed run: `run` with the options the
+// inner kite applies itself (variables and permissions are handed in).
+func (w *watcher) runArgs() []string {
+	o := w.s.opts
+	args := []string{"run", fmt.Sprintf("--%s=%d", flagTimeout, o.Timeout), "--" + flagOutput + "=" + o.Output}
+	if o.Debug {
+		args = append(args, "--"+flagDebug)
+	}
+	if o.DryRun {
+		args = append(args, "--"+flagDryRun)
+	}
+	if o.AuditLog != "" {
+		args = append(args, "--"+flagAuditLog+"="+o.AuditLog)
+	}
+	return append(args, "--", w.path)
 }
 
 // report prints a run's error, as `run` would, and the completion line.
