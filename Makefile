@@ -9,7 +9,7 @@ LDFLAGS    := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).GitCommit=$(COMMIT)
 # man/markdown generators (and blackfriday: ~0.3 MB, ~0.5 ms of init).
 TAGS       := urfave_cli_no_docs
 # Every Go module of the workspace, in dependency order.
-MODULES    := libkite basekite kite
+MODULES    := libkite basekite sandbox/gvisor kite
 
 .PHONY: all build build-kite build-base test test-go test-star lint bench ci clean
 
@@ -33,7 +33,8 @@ test: lint test-go test-star
 test-go:
 	cd libkite && $(GO) test -race -count=1 ./...
 	cd basekite && $(GO) test -count=1 ./...
-	cd kite && $(GO) test -count=1 ./...
+	cd sandbox/gvisor && $(GO) test -count=1 ./...
+	cd kite && $(GO) test -count=1 ./...    # includes the real-gVisor sandbox tests (Linux)
 
 ## test-star: tests/*_test.star run by `kitecmd test` (full permissions:
 ## the suites exercise files, processes and the environment)
@@ -47,6 +48,7 @@ lint:
 ## bench: Go benchmarks of the hot paths plus CLI start-up time
 bench: build-base
 	cd libkite && $(GO) test -run='^$$' -bench=. -benchmem ./...
+	cd kite && $(GO) test -run='^$$' -bench=Exec -benchtime=20x .
 	scripts/bench-startup.sh
 
 ci: test build

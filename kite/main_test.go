@@ -3,25 +3,54 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
 
-// buildKite builds the all-in-one binary into a temp dir.
+// kiteBin is the all-in-one binary, built once by TestMain the way the
+// Makefile builds it (static: it links gVisor).
+var kiteBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "kite-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	kiteBin = filepath.Join(dir, "kite")
+	if out, err := goBuild(kiteBin); err != nil {
+		fmt.Fprintf(os.Stderr, "building kite: %v\n%s", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// goBuild builds this package into bin with CGO_ENABLED=0 and extra
+// build arguments.
+func goBuild(bin string, args ...string) ([]byte, error) {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	c := exec.Command(goTool, append(append([]string{"build", "-tags", "urfave_cli_no_docs"}, args...), "-o", bin, ".")...)
+	c.Env = append(os.Environ(), "CGO_ENABLED=0")
+	return c.CombinedOutput()
+}
+
+// buildKite returns the binary TestMain built.
 func buildKite(t *testing.T) string {
 	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("go tool not in PATH")
-	}
-	bin := filepath.Join(t.TempDir(), "kite")
-	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+	return kiteBin
 }
 
 // TestAllInOneWiring checks what kite's main adds to the shared CLI: the
@@ -56,8 +85,7 @@ func TestAllInOneWiring(t *testing.T) {
 
 	// Edition set at link time is kept.
 	bin2 := filepath.Join(t.TempDir(), "kite")
-	b, err := exec.Command("go", "build", "-ldflags",
-		"-X github.com/project-starkite/starkite/basekite/version.Edition=custom", "-o", bin2, ".").CombinedOutput()
+	b, err := goBuild(bin2, "-ldflags", "-X github.com/project-starkite/starkite/basekite/version.Edition=custom")
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, b)
 	}

@@ -64,29 +64,44 @@ func globalFlags() []cli.Flag {
 // permissionSelection reads --permissions and its aliases: at most one may
 // be given (cli.md §2), and an alias takes no value but true.
 func permissionSelection(c *cli.Context) (string, error) {
-	var given []string
-	name := ""
-	if c.IsSet(flagPermissions) {
-		given = append(given, "--"+flagPermissions)
-		name = c.String(flagPermissions)
-		if name == "" {
-			return "", fmt.Errorf("--%s needs a profile name (built-ins: %s)", flagPermissions, strings.Join(permissionAliases, ", "))
+	aliases := map[string]string{}
+	for _, a := range permissionAliases {
+		aliases[a] = a
+	}
+	name, _, err := selectorFlags(c, "permission", flagPermissions, permissionAliases, aliases)
+	return name, err
+}
+
+// selectorFlags reads a selector: the flag named (its value is a profile
+// name) and boolean aliases, each selecting the profile aliases[alias]. At
+// most one may be given; an alias takes no value but true. given reports
+// whether any was.
+func selectorFlags(c *cli.Context, kind, named string, order []string, aliases map[string]string) (name string, given bool, err error) {
+	var set []string
+	if c.IsSet(named) {
+		set = append(set, "--"+named)
+		if name = c.String(named); name == "" {
+			builtins := make([]string, len(order))
+			for i, a := range order {
+				builtins[i] = aliases[a]
+			}
+			return "", true, fmt.Errorf("--%s needs a profile name (built-ins: %s)", named, strings.Join(builtins, ", "))
 		}
 	}
-	for _, alias := range permissionAliases {
+	for _, alias := range order {
 		if !c.IsSet(alias) {
 			continue
 		}
 		if !c.Bool(alias) {
-			return "", fmt.Errorf("--%s takes no value (it selects the %s profile); drop \"=false\"", alias, alias)
+			return "", true, fmt.Errorf("--%s takes no value (it selects the %s profile); drop \"=false\"", alias, aliases[alias])
 		}
-		given = append(given, "--"+alias)
-		name = alias
+		set = append(set, "--"+alias)
+		name = aliases[alias]
 	}
-	if len(given) > 1 {
-		return "", fmt.Errorf("only one permission flag may be set; got %s", strings.Join(given, " and "))
+	if len(set) > 1 {
+		return "", true, fmt.Errorf("only one %s flag may be set; got %s", kind, strings.Join(set, " and "))
 	}
-	return name, nil
+	return name, len(set) == 1, nil
 }
 
 func versionFlag() cli.Flag {

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -73,34 +72,20 @@ func expandBareSandbox(args []string) []string {
 
 // sandboxSelection is the profile name the flags or the environment ask
 // for ("" = no sandbox): at most one sandbox flag, then
-// STARKITE_SECURITY_SANDBOX.
+// STARKITE_SECURITY_SANDBOX. Errors exit 1, like the permission flags'
+// (cli.md §2).
 func sandboxSelection(c *cli.Context) (string, error) {
-	var given []string
-	name := ""
-	if c.IsSet(flagSandbox) {
-		given = append(given, "--"+flagSandbox)
-		if name = c.String(flagSandbox); name == "" {
-			return "", usageErrorf("--%s= needs a profile name (built-ins: %s)", flagSandbox, strings.Join(sandboxRungs, ", "))
-		}
+	order := make([]string, len(sandboxRungs))
+	aliases := map[string]string{}
+	for i, rung := range sandboxRungs {
+		order[i] = flagSandbox + "-" + rung
+		aliases[order[i]] = rung
 	}
-	for _, rung := range sandboxRungs {
-		alias := flagSandbox + "-" + rung
-		if !c.IsSet(alias) {
-			continue
-		}
-		if !c.Bool(alias) {
-			return "", usageErrorf("--%s takes no value (it selects the %s profile); drop \"=false\"", alias, rung)
-		}
-		given = append(given, "--"+alias)
-		name = rung
+	name, given, err := selectorFlags(c, "sandbox", flagSandbox, order, aliases)
+	if err != nil || given {
+		return name, err
 	}
-	if len(given) > 1 {
-		return "", usageErrorf("only one sandbox flag may be set; got %s", strings.Join(given, " and "))
-	}
-	if len(given) == 0 {
-		name = strings.TrimSpace(os.Getenv(sandbox.EngagementEnvVar))
-	}
-	return name, nil
+	return strings.TrimSpace(os.Getenv(sandbox.EngagementEnvVar)), nil
 }
 
 // insideSandbox reports whether this process already runs in a sandbox
@@ -184,28 +169,43 @@ func (s *session) runInSandbox(ctx context.Context, p sandbox.Profile, args []st
 
 // checkVisible fails early, with the fix, when path would not exist
 // inside profile p: the deepest mount holding it must be a bind of the
-// same host path.
+// same host path. Where the file really is decides, so the path and the
+// mounts are compared with symlinks resolved (a link out of the working
+// directory leads nowhere inside; a working directory entered through a
+// link is still the directory it links to).
 func checkVisible(p sandbox.Profile, path string) error {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
-	if real, err := filepath.EvalSymlinks(abs); err == nil {
-		abs = real
-	}
-	var deepest *sandbox.Mount
-	for i := range p.Mounts {
-		m := &p.Mounts[i]
-		if within(abs, m.Destination) && (deepest == nil || len(m.Destination) >= len(deepest.Destination)) {
-			deepest = m
-		}
-	}
-	if deepest != nil && deepest.Type == sandbox.MountBind && deepest.Source == deepest.Destination {
+	if visible(p.Mounts, resolved(abs), resolved) {
 		return nil
 	}
 	wd, _ := os.Getwd()
 	return fmt.Errorf("sandbox: %s is outside what profile %q shows the script (the working directory %s is the only host directory it can write); "+
 		"run kite from the script's directory, or add a mount for it to a custom profile", path, p.Name, wd)
+}
+
+// visible reports whether path lies in a same-path bind mount and no
+// deeper mount hides it; norm normalises mount paths.
+func visible(mounts []sandbox.Mount, path string, norm func(string) string) bool {
+	var deepest *sandbox.Mount
+	depth := -1
+	for i := range mounts {
+		m := &mounts[i]
+		if d := norm(m.Destination); within(path, d) && len(d) >= depth {
+			deepest, depth = m, len(d)
+		}
+	}
+	return deepest != nil && deepest.Type == sandbox.MountBind && norm(deepest.Source) == norm(deepest.Destination)
+}
+
+// resolved is p with symlinks resolved, or p cleaned when it cannot be.
+func resolved(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		return r
+	}
+	return filepath.Clean(p)
 }
 
 // within reports whether path is dir or below it.
@@ -344,20 +344,9 @@ func runSandboxedTests(c *cli.Context, profile string, files []string) error {
 			runOne(i, out)
 		}
 	} else {
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range workers {
-			wg.Go(func() {
-				for i := range next {
-					runOne(i, &results[i].output) // os/exec writes one stream at a time when both are the same writer
-				}
-			})
-		}
-		for i := range files {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
+		parallel(len(files), workers, func(i int) {
+			runOne(i, &results[i].output) // os/exec writes one stream at a time when both are the same writer
+		})
 		for i, f := range files {
 			fmt.Fprintf(out, "--- %s ---\n", f)
 			out.Write(results[i].output.Bytes())

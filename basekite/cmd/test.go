@@ -51,6 +51,25 @@ func testCommand() *cli.Command {
 	}
 }
 
+// parallel calls fn(0) … fn(n-1) on up to workers goroutines and returns
+// when all have returned.
+func parallel(n, workers int, fn func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				fn(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
 // fileReport is the outcome of one test file.
 type fileReport struct {
 	path    string
@@ -104,21 +123,9 @@ func testAction(c *cli.Context) error {
 			reports[i] = s.runTestFile(c, f, filter, verbose, colour, out)
 		}
 	} else {
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range workers {
-			wg.Go(func() {
-				for i := range next {
-					r := s.runTestFile(c, files[i], filter, verbose, colour, nil)
-					reports[i] = r
-				}
-			})
-		}
-		for i := range files {
-			next <- i
-		}
-		close(next)
-		wg.Wait()
+		parallel(len(files), workers, func(i int) {
+			reports[i] = s.runTestFile(c, files[i], filter, verbose, colour, nil)
+		})
 		if !structured {
 			for _, r := range reports {
 				out.Write(r.output.Bytes())

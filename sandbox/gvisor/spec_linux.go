@@ -3,6 +3,10 @@
 package gvisor
 
 import (
+	"path/filepath"
+	"slices"
+	"strings"
+
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 	"gvisor.dev/gvisor/runsc/specutils"
 
@@ -57,14 +61,36 @@ func buildSpec(in specInput) *specs.Spec {
 			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs"},
 		},
 	}
-	for _, m := range in.profile.Mounts {
+	for _, m := range byDepth(in.profile.Mounts) {
 		switch m.Type {
 		case sandbox.MountTmpfs:
-			s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev"}})
+			opts := []string{"nosuid", "nodev"}
+			if m.Mode == sandbox.ReadOnly { // a custom profile may ask for it
+				opts = append(opts, string(sandbox.ReadOnly))
+			}
+			s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "tmpfs", Source: "tmpfs", Options: opts})
 		default:
 			s.Mounts = append(s.Mounts, specs.Mount{Destination: m.Destination, Type: "bind", Source: m.Source,
 				Options: []string{"rbind", "nosuid", "nodev", string(m.Mode)}})
 		}
 	}
 	return s
+}
+
+// byDepth orders mounts so that a mount comes after every mount of a
+// directory above it (stable otherwise): $CWD inside a read-only $HOME
+// must be mounted after $HOME, or $HOME would hide it.
+func byDepth(mounts []sandbox.Mount) []sandbox.Mount {
+	sorted := slices.Clone(mounts)
+	slices.SortStableFunc(sorted, func(a, b sandbox.Mount) int {
+		return depth(a.Destination) - depth(b.Destination)
+	})
+	return sorted
+}
+
+func depth(p string) int {
+	if p == "/" {
+		return 0
+	}
+	return strings.Count(filepath.Clean(p), "/")
 }
