@@ -322,6 +322,11 @@ fail("boom")`)
 	if strings.Count(r.stderr, "Error:") != 1 {
 		t.Errorf("the error is reported more than once:\n%s", r.stderr)
 	}
+	// gVisor's own log is silent unless --debug asks for it
+	r = e.kite(e.work, "", nil, "exec", "--sandbox", "--debug", "print(1)").must(t)
+	if !strings.Contains(r.stderr, "container.go") {
+		t.Errorf("--debug shows no gVisor log:\n%s", r.stderr)
+	}
 	// stdin reaches the script, and exec - reads its code from it
 	r = e.kite(e.work, "print('code from stdin', 6 * 7)\n", nil, "exec", "--sandbox", "-").must(t)
 	r.lines(t, "code from stdin 42")

@@ -1,12 +1,5 @@
 //go:build linux
 
-// Package gvisor is kite's Linux sandbox: a sandbox.Runner that re-runs
-// the current kite invocation inside gVisor, linked into the binary as a
-// Go library (no runsc install, no container daemon), rootless, in an
-// empty root holding only the profile's mounts (sandbox.md §6).
-//
-// gvisor.dev/gvisor is pinned to a commit of gVisor's Go-compatible "go"
-// branch; its master branch builds only with Bazel.
 package gvisor
 
 import (
