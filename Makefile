@@ -9,14 +9,14 @@ LDFLAGS    := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).GitCommit=$(COMMIT)
 # man/markdown generators (and blackfriday: ~0.3 MB, ~0.5 ms of init).
 TAGS       := urfave_cli_no_docs
 # Every Go module of the workspace, in dependency order.
-MODULES    := libkite basekite sandbox/gvisor kite
+MODULES    := libkite basekite sandbox/gvisor cloudkite kite
 
-.PHONY: all build build-kite build-base test test-go test-star lint bench ci clean
+.PHONY: all build build-kite build-base build-cloud test test-go test-star lint bench ci clean
 
 all: build
 
 ## build: every binary that exists, into bin/
-build: build-kite build-base
+build: build-kite build-base build-cloud
 
 ## build-kite: the all-in-one kite (static: it will link gVisor)
 build-kite:
@@ -26,6 +26,10 @@ build-kite:
 build-base:
 	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS)" -o bin/kitecmd ./basekite
 
+## build-cloud: the cloud edition kitecloud (base + k8s)
+build-cloud:
+	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -X $(VPKG).Edition=cloud" -o bin/kitecloud ./cloudkite
+
 ## test: vet + gofmt check, every module's tests (libkite with -race), then
 ## the Starlark conformance suites under tests/ through the CLI's test runner
 test: lint test-go test-star
@@ -34,6 +38,9 @@ test-go:
 	cd libkite && $(GO) test -race -count=1 ./...
 	cd basekite && $(GO) test -count=1 ./...
 	cd sandbox/gvisor && $(GO) test -count=1 ./...
+	# cloudkite's integration tests use a real kube-apiserver + etcd, built
+	# from the module proxy into ~/.cache by scripts/k8s-testenv.sh
+	cd cloudkite && { $(GO) test -count=1 ./...; rc=$$?; ../scripts/k8s-testenv.sh down; exit $$rc; }
 	cd kite && $(GO) test -count=1 ./...    # includes the real-gVisor sandbox tests (Linux)
 
 ## test-star: tests/*_test.star run by `kitecmd test` (full permissions:

@@ -2,6 +2,7 @@
 package loader
 
 import (
+	cloudloader "github.com/project-starkite/starkite/cloudkite/loader"
 	"github.com/project-starkite/starkite/libkite"
 	baseloader "github.com/project-starkite/starkite/libkite/loader"
 )
@@ -16,7 +17,7 @@ func NewAllRegistry(cfg *libkite.ModuleConfig) *libkite.Registry {
 	r := libkite.NewRegistry(cfg)
 	r.SetStrict(true)
 	baseloader.RegisterAll(r)
-	// TODO(editions): cloudloader.RegisterCloudModules(r) and
-	// ailoader.RegisterAIModules(r) when cloudkite/aikite land.
+	cloudloader.RegisterCloudModules(r)
+	// TODO(editions): ailoader.RegisterAIModules(r) when aikite lands.
 	return r
 }

@@ -40,8 +40,11 @@ func TestAllRegistryStrict(t *testing.T) {
 			t.Errorf("base module %q missing from the all-in-one registry", n)
 		}
 	}
-	// TODO(editions): once the module sets are complete, require at least
-	// os fs http ssh json yaml log runtime vars test k8s ai mcp here.
+	// and the cloud edition's
+	if !have["k8s"] {
+		t.Error("k8s missing from the all-in-one registry")
+	}
+	// TODO(editions): ai and mcp once aikite lands.
 
 	// A runtime can be built from it (nil config is accepted too).
 	rt, err := libkite.New(&libkite.Config{Registry: NewAllRegistry(nil), NoSignals: true})
