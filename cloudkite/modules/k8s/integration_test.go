@@ -315,7 +315,7 @@ k8s.apply(crd)
 
 def established():
     c = k8s.get("customresourcedefinitions", crd["metadata"]["name"])
-    for cond in c.get("status", {}).get("conditions", []):
+    for cond in (c.get("status") or {}).get("conditions") or []:
         if cond["type"] == "Established" and cond["status"] == "True":
             return True
     return False

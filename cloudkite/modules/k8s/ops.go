@@ -18,9 +18,9 @@ import (
 const DefaultFieldManager = "starkite"
 
 // ops is the operation table shared by the module (default client) and
-// k8s.client values. This round: CRUD (§5) and cluster info (§8). Watch,
-// wait_for, logs, exec, port_forward, cp, the workload helpers and node
-// operations (§6, §7, §9, §10) are added here as further entries.
+// k8s.client values. This round: CRUD (§5), watch and wait_for (§6, watch.go)
+// and cluster info (§8). Logs, exec, port_forward, cp, the workload helpers and node
+// operations (§7, §9, §10) are added here as further entries.
 var ops = map[string]op{
 	"get":            {permRead, opGet},
 	"list":           {permRead, opList},
@@ -35,6 +35,8 @@ var ops = map[string]op{
 	"namespace_name": {permNone, opNamespaceName},
 	"version":        {permRead, opVersion},
 	"api_resources":  {permRead, opAPIResources},
+	"watch":          {permRead, opWatch},
+	"wait_for":       {permRead, opWaitFor},
 }
 
 // get(kind, name, namespace="", timeout="") -> dict

@@ -450,7 +450,8 @@ func TestPermissions(t *testing.T) {
 	f := newFake(t, obj("v1", "ConfigMap", "team-a", "cm1", nil))
 	denyAll := &libkite.Config{Permissions: libkite.DenyAllPermissions()}
 	calls := map[string][]string{
-		"read": {`get("cm", "cm1")`, `list("cm")`, `version()`, `api_resources()`},
+		"read": {`get("cm", "cm1")`, `list("cm")`, `version()`, `api_resources()`, `watch("cm", timeout="50ms")`,
+			`wait_for("cm", "cm1", timeout="50ms")`},
 		"write": {`create({"kind": "ConfigMap", "metadata": {"name": "x"}})`, `apply({"kind": "ConfigMap", "metadata": {"name": "x"}})`,
 			`delete("cm", "cm1")`, `patch("cm", "cm1", {})`, `label("cm", "cm1", {})`, `annotate("cm", "cm1", {})`,
 			`status({"kind": "ConfigMap", "metadata": {"name": "cm1"}}, {})`},
@@ -501,10 +502,10 @@ func TestClientValue(t *testing.T) {
 		{Name: "type truthy", Expr: `type(k8s.config()), bool(k8s.config())`, Want: `("k8s.client", True)`},
 		{Name: "unhashable", Expr: `{k8s.config(): 1}`, Err: `unhashable type: k8s.client`},
 		{Name: "dir", Expr: `dir(k8s.config())`,
-			Want: `["annotate", "api_resources", "apply", "context", "create", "delete", "get", "label", "list", "namespace_name", "patch", "status", "try_annotate", "try_api_resources", "try_apply", "try_context", "try_create", "try_delete", "try_get", "try_label", "try_list", "try_namespace_name", "try_patch", "try_status", "try_version", "version"]`},
+			Want: `["annotate", "api_resources", "apply", "context", "create", "delete", "get", "label", "list", "namespace_name", "patch", "status", "try_annotate", "try_api_resources", "try_apply", "try_context", "try_create", "try_delete", "try_get", "try_label", "try_list", "try_namespace_name", "try_patch", "try_status", "try_version", "try_wait_for", "try_watch", "version", "wait_for", "watch"]`},
 		{Name: "no module-only attrs", Expr: `[hasattr(k8s.config(), a) for a in ["config", "yaml", "control", "webhook", "obj"]]`, Want: `[False, False, False, False, False]`},
 		{Name: "module dir", Expr: `[n for n in dir(k8s) if not n.startswith("try_")]`,
-			Want: `["annotate", "api_resources", "apply", "config", "context", "create", "delete", "get", "label", "list", "namespace_name", "patch", "status", "version", "yaml"]`},
+			Want: `["annotate", "api_resources", "apply", "config", "context", "create", "delete", "get", "label", "list", "namespace_name", "patch", "status", "version", "wait_for", "watch", "yaml"]`},
 		{Name: "module try twins", Expr: `k8s.try_config(namespace="q").value.namespace_name(), k8s.try_yaml([1]).value`, Want: `("q", "1\n")`},
 		{Name: "config invalid timeout", Expr: `k8s.config(timeout="x")`, Err: `k8s.config: invalid timeout "x"`},
 		{Name: "config positional", Expr: `k8s.config("c1", "n1").context()`, Want: `c1`},
