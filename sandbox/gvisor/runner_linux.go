@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -48,6 +49,9 @@ func Register() { sandbox.Backend = Runner{} }
 // set, else from the live process.
 func (Runner) Run(ctx context.Context, spec sandbox.ExecSpec) error {
 	if err := preflight(); err != nil {
+		return err
+	}
+	if err := staticBuild(buildSettings()); err != nil {
 		return err
 	}
 	if spec.Debug {
@@ -190,6 +194,28 @@ func appendIfRegular(f *os.File) {
 	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err == nil && fl&unix.O_APPEND == 0 {
 		unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl|unix.O_APPEND)
 	}
+}
+
+// staticBuild rejects a binary built with cgo: gVisor's sentry runs this
+// binary and needs it static, and fails with an unreadable "cannot read
+// client sync file" otherwise.
+func staticBuild(settings map[string]string) error {
+	if settings["CGO_ENABLED"] == "1" {
+		return fmt.Errorf("sandbox: this kite was built with CGO_ENABLED=1, and gVisor needs a static binary; " +
+			"rebuild it with CGO_ENABLED=0 (make build does)")
+	}
+	return nil
+}
+
+// buildSettings are the binary's build settings (go version -m).
+func buildSettings() map[string]string {
+	m := map[string]string{}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			m[s.Key] = s.Value
+		}
+	}
+	return m
 }
 
 // insideEnv is env with STARKITE_INSIDE_SANDBOX=1 (the recursion guard).

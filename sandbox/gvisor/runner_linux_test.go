@@ -188,3 +188,16 @@ func TestAppendIfRegular(t *testing.T) {
 	closed.Close()
 	appendIfRegular(closed) // a closed file is ignored, not a panic
 }
+
+func TestStaticBuild(t *testing.T) {
+	if err := staticBuild(map[string]string{"CGO_ENABLED": "0"}); err != nil {
+		t.Errorf("static build refused: %v", err)
+	}
+	if err := staticBuild(map[string]string{}); err != nil {
+		t.Errorf("unknown build settings refused: %v", err)
+	}
+	err := staticBuild(map[string]string{"CGO_ENABLED": "1"})
+	if err == nil || !strings.Contains(err.Error(), "rebuild it with CGO_ENABLED=0") {
+		t.Errorf("cgo build: %v", err)
+	}
+}
