@@ -29,6 +29,9 @@ const (
 type op struct {
 	perm string
 	run  func(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error)
+	// permFn is the permission check's function slot when it is not the
+	// category (port_forward: k8s.read with function "port_forward").
+	permFn string
 }
 
 // call is one invocation of an op.
@@ -37,6 +40,7 @@ type call struct {
 	fn     string // the builtin's name, for argument-binding errors
 	op     string // "k8s.<name>", the prefix of every other error
 	perm   string
+	permFn string
 	client func() (*Client, error)
 
 	c      *Client
@@ -47,7 +51,7 @@ type call struct {
 // builtin is the module-level form of o, on the module's default client.
 func (o op) builtin(m *module, name string) *starlark.Builtin {
 	return starlark.NewBuiltin("k8s."+name, func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-		x := &call{thread: thread, fn: fn.Name(), op: "k8s." + name, perm: o.perm, client: m.defaultClient}
+		x := &call{thread: thread, fn: fn.Name(), op: "k8s." + name, perm: o.perm, permFn: o.permFn, client: m.defaultClient}
 		return x.finish(o.run(x, args, kwargs))
 	})
 }
@@ -56,7 +60,7 @@ func (o op) builtin(m *module, name string) *starlark.Builtin {
 func (o op) method(name string) libkite.BuiltinFunc {
 	return func(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 		c := fn.Receiver().(*clientValue).c
-		x := &call{thread: thread, fn: fn.Name(), op: "k8s." + name, perm: o.perm,
+		x := &call{thread: thread, fn: fn.Name(), op: "k8s." + name, perm: o.perm, permFn: o.permFn,
 			client: func() (*Client, error) { return c, nil }}
 		return x.finish(o.run(x, args, kwargs))
 	}
@@ -80,7 +84,11 @@ func (x *call) begin(timeout string) error {
 		return err
 	}
 	if x.perm != permNone {
-		if err := libkite.Check(x.thread, "k8s", x.perm, x.perm, ""); err != nil {
+		fn := x.permFn
+		if fn == "" {
+			fn = x.perm
+		}
+		if err := libkite.Check(x.thread, "k8s", x.perm, fn, ""); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	k8sobj "github.com/project-starkite/starkite/cloudkite/modules/k8s/obj"
 	"github.com/project-starkite/starkite/libkite"
 )
 
@@ -50,8 +51,11 @@ func newModule(factory func(ClientOptions) (*Client, error)) libkite.Module {
 // namespace join them here.
 func (m *module) members() starlark.StringDict {
 	d := starlark.StringDict{
-		"config": starlark.NewBuiltin("k8s.config", m.config),
-		"yaml":   starlark.NewBuiltin("k8s.yaml", yamlBuiltin),
+		"config":  starlark.NewBuiltin("k8s.config", m.config),
+		"yaml":    starlark.NewBuiltin("k8s.yaml", yamlBuiltin),
+		"control": starlark.NewBuiltin("k8s.control", m.control),
+		"webhook": starlark.NewBuiltin("k8s.webhook", webhook),
+		"obj":     k8sobj.Namespace(),
 	}
 	for name, o := range ops {
 		d[name] = o.builtin(m, name)

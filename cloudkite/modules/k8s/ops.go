@@ -18,25 +18,42 @@ import (
 const DefaultFieldManager = "starkite"
 
 // ops is the operation table shared by the module (default client) and
-// k8s.client values. This round: CRUD (§5), watch and wait_for (§6, watch.go)
-// and cluster info (§8). Logs, exec, port_forward, cp, the workload helpers and node
-// operations (§7, §9, §10) are added here as further entries.
-var ops = map[string]op{
-	"get":            {permRead, opGet},
-	"list":           {permRead, opList},
-	"create":         {permWrite, opCreate},
-	"apply":          {permWrite, opApply},
-	"delete":         {permWrite, opDelete},
-	"patch":          {permWrite, opPatch},
-	"label":          {permWrite, metadataMapOp("labels", "label")},
-	"annotate":       {permWrite, metadataMapOp("annotations", "annotation")},
-	"status":         {permWrite, opStatus},
-	"context":        {permNone, opContext},
-	"namespace_name": {permNone, opNamespaceName},
-	"version":        {permRead, opVersion},
-	"api_resources":  {permRead, opAPIResources},
-	"watch":          {permRead, opWatch},
-	"wait_for":       {permRead, opWaitFor},
+// k8s.client values: each group of operations keeps its own table in its
+// own file.
+var ops = mergeOps(crudOps, streamOps, workloadOps, nodeOps)
+
+// mergeOps joins operation tables; a name defined twice is a programming
+// error.
+func mergeOps(tables ...map[string]op) map[string]op {
+	all := map[string]op{}
+	for _, t := range tables {
+		for name, o := range t {
+			if _, dup := all[name]; dup {
+				panic("k8s: operation " + name + " defined twice")
+			}
+			all[name] = o
+		}
+	}
+	return all
+}
+
+// crudOps: CRUD (§5), watch and wait_for (§6, watch.go) and cluster info (§8).
+var crudOps = map[string]op{
+	"get":            {perm: permRead, run: opGet},
+	"list":           {perm: permRead, run: opList},
+	"create":         {perm: permWrite, run: opCreate},
+	"apply":          {perm: permWrite, run: opApply},
+	"delete":         {perm: permWrite, run: opDelete},
+	"patch":          {perm: permWrite, run: opPatch},
+	"label":          {perm: permWrite, run: metadataMapOp("labels", "label")},
+	"annotate":       {perm: permWrite, run: metadataMapOp("annotations", "annotation")},
+	"status":         {perm: permWrite, run: opStatus},
+	"context":        {perm: permNone, run: opContext},
+	"namespace_name": {perm: permNone, run: opNamespaceName},
+	"version":        {perm: permRead, run: opVersion},
+	"api_resources":  {perm: permRead, run: opAPIResources},
+	"watch":          {perm: permRead, run: opWatch},
+	"wait_for":       {perm: permRead, run: opWaitFor},
 }
 
 // get(kind, name, namespace="", timeout="") -> dict
