@@ -36,6 +36,16 @@ type Options struct {
 	Number func(lit string) (starlark.Value, error)
 }
 
+// Data is implemented by Starlark values that stand for plain data
+// without being a dict or list (e.g. k8s object builders, AttrDicts):
+// Starlark → Go conversion, under every option, takes their ToData
+// result, which must be plain Go data (maps, slices, strings, numbers,
+// bools, nil).
+type Data interface {
+	starlark.Value
+	ToData() (any, error)
+}
+
 // FloatMode selects how Go floats become Starlark values.
 type FloatMode uint8
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -108,4 +109,28 @@ func TestOptionsFromStarlark(t *testing.T) {
 			t.Errorf("bridge: error = %v", err)
 		}
 	})
+}
+
+// dataValue is a non-dict Starlark value that stands for plain data.
+type dataValue struct{ v any }
+
+func (d dataValue) String() string        { return "<data>" }
+func (d dataValue) Type() string          { return "data" }
+func (d dataValue) Freeze()               {}
+func (d dataValue) Truth() starlark.Bool  { return true }
+func (d dataValue) Hash() (uint32, error) { return 0, nil }
+func (d dataValue) ToData() (any, error)  { return d.v, nil }
+
+func TestDataValuesConvertThroughToData(t *testing.T) {
+	inner := map[string]any{"name": "web"}
+	l := starlark.NewList([]starlark.Value{dataValue{inner}})
+	for _, o := range []startype.Options{{}, {Data: true}} {
+		got, err := o.FromStarlark(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, []any{inner}) {
+			t.Fatalf("Data=%v: got %#v", o.Data, got)
+		}
+	}
 }

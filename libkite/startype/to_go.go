@@ -196,6 +196,9 @@ func (c *toGo) value(v starlark.Value, depth int) (any, error) {
 		c.leave(x)
 		return out, err
 	}
+	if d, ok := v.(Data); ok {
+		return d.ToData()
+	}
 	if c.Data {
 		return nil, fmt.Errorf("unsupported type: %s", v.Type())
 	}
