@@ -7,6 +7,7 @@ import (
 
 	"github.com/project-starkite/starkite/basekite/cmd"
 	"github.com/project-starkite/starkite/basekite/version"
+	cloudcmd "github.com/project-starkite/starkite/cloudkite/cmd"
 	"github.com/project-starkite/starkite/cloudkite/loader"
 )
 
@@ -15,5 +16,6 @@ func main() {
 		version.Edition = "cloud"
 	}
 	cmd.NewRegistry = loader.NewCloudRegistry
+	cmd.RegisterEditionCommands = append(cmd.RegisterEditionCommands, cloudcmd.Register)
 	os.Exit(cmd.Main(os.Args))
 }

@@ -11,7 +11,7 @@ import (
 
 // TestKitecloudWiring builds kitecloud and checks what its main adds to
 // the shared CLI: the "cloud" edition, the k8s module beside the base
-// set, and no sandbox runner (only the all-in-one links gVisor).
+// set, the kube commands, and no sandbox runner (only the all-in-one links gVisor).
 func TestKitecloudWiring(t *testing.T) {
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -36,6 +36,10 @@ func TestKitecloudWiring(t *testing.T) {
 	out, errOut, code := run("exec", `print(type(k8s), type(json), "config" in dir(k8s))`)
 	if code != 0 || out != "module module True\n" {
 		t.Errorf("exec: exit %d %q %s", code, out, errOut)
+	}
+	out, errOut, code = run("kube", "gen-controller-artifacts", "--image", "reg/ctl:1", "--controller", "ops/My_Ctl.star")
+	if code != 0 || !strings.Contains(out, "kind: Deployment") || !strings.Contains(out, "serviceAccountName: my-ctl") {
+		t.Errorf("kube gen-controller-artifacts: exit %d %q %s", code, out, errOut)
 	}
 	_, errOut, code = run("exec", "--sandbox", "print(1)")
 	if code != 1 || errOut != "Error: sandbox not available on "+runtime.GOOS+", use container isolation\n" {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/project-starkite/starkite/basekite/cmd"
 	"github.com/project-starkite/starkite/basekite/version"
+	cloudcmd "github.com/project-starkite/starkite/cloudkite/cmd"
 	kiteloader "github.com/project-starkite/starkite/kite/loader"
 	"github.com/project-starkite/starkite/sandbox/gvisor"
 )
@@ -20,5 +21,6 @@ func main() {
 		version.Edition = "all"
 	}
 	cmd.NewRegistry = kiteloader.NewAllRegistry
+	cmd.RegisterEditionCommands = append(cmd.RegisterEditionCommands, cloudcmd.Register)
 	os.Exit(cmd.Main(os.Args))
 }

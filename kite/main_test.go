@@ -54,7 +54,7 @@ func buildKite(t *testing.T) string {
 }
 
 // TestAllInOneWiring checks what kite's main adds to the shared CLI: the
-// "all" edition and the strict all-in-one registry.
+// "all" edition, the strict all-in-one registry and the kube commands.
 func TestAllInOneWiring(t *testing.T) {
 	bin := buildKite(t)
 
@@ -81,6 +81,16 @@ func TestAllInOneWiring(t *testing.T) {
 	out, err = c.Output()
 	if err != nil || string(out) != "ok\n" {
 		t.Errorf("exec = %q, %v\n%s", out, err, stderr.String())
+	}
+
+	// The cloud edition's kube commands, with this binary in the Dockerfile.
+	dir := t.TempDir()
+	c = exec.Command(bin, "kube", "gen-webhook-artifacts", "--image", "reg/w:1", "--name", "w", "--dockerfile", "Dockerfile")
+	c.Dir = dir
+	out, err = c.Output()
+	df, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil || !strings.Contains(string(out), "kind: Service") || !strings.Contains(string(df), `CMD ["kite","run","/app/webhook.star"]`) {
+		t.Errorf("kube gen-webhook-artifacts: %v\n%s\n%s", err, out, df)
 	}
 
 	// Edition set at link time is kept.

@@ -323,7 +323,7 @@ func setActiveEdition(name string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(p, out, 0o644)
+	return WriteFileAtomic(p, out, 0o644)
 }
 
 func mapValue(m *yaml.Node, key string) *yaml.Node {
@@ -354,7 +354,7 @@ func installFromFile(from, bin string) error {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return err
 	}
-	return writeFileAtomic(bin, b, 0o755)
+	return WriteFileAtomic(bin, b, 0o755)
 }
 
 // download fetches <base>/v<version>/<asset> into bin, verifying its

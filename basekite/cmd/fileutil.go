@@ -6,10 +6,10 @@ import (
 	"github.com/project-starkite/starkite/libkite"
 )
 
-// writeFileAtomic replaces target with data: readers see the old file or
+// WriteFileAtomic replaces target with data: readers see the old file or
 // the new one, never a partial write. A new file gets mode (less umask);
 // an existing one keeps its permission bits.
-func writeFileAtomic(target string, data []byte, mode fs.FileMode) error {
+func WriteFileAtomic(target string, data []byte, mode fs.FileMode) error {
 	f, err := libkite.CreateAtomic(target, mode)
 	if err != nil {
 		return err

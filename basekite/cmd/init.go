@@ -97,7 +97,7 @@ func initAction(c *cli.Context) error {
 			skipped++
 			continue
 		}
-		if err := writeFileAtomic(target, f.data, f.mode); err != nil {
+		if err := WriteFileAtomic(target, f.data, f.mode); err != nil {
 			return fmt.Errorf("init: %w", err)
 		}
 		verb := "Created"
