@@ -1,7 +1,6 @@
 package k8s
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,21 +39,6 @@ const (
 	// taintRetries bounds taint/untaint's read-modify-write on conflicts.
 	taintRetries = 5
 )
-
-// listItems lists every object of res (following continue tokens).
-func listItems(ctx context.Context, res dynamic.ResourceInterface, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
-	var items []unstructured.Unstructured
-	for {
-		l, err := res.List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		items = append(items, l.Items...)
-		if opts.Continue = l.GetContinue(); opts.Continue == "" {
-			return items, nil
-		}
-	}
-}
 
 // apiErrText is an error's text for a result entry (drain's errors): with
 // an API status, its causes' messages and its reason are added, as the

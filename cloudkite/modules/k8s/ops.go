@@ -1,6 +1,7 @@
 package k8s
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -95,21 +96,30 @@ func opList(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Val
 	} else {
 		ns = x.namespaceFor(ki, ns)
 	}
-	opts := metav1.ListOptions{LabelSelector: labels, FieldSelector: fields}
-	var items []map[string]any
+	l, err := listItems(x.ctx, x.resource(ki, ns), metav1.ListOptions{LabelSelector: labels, FieldSelector: fields})
+	if err != nil {
+		return nil, err
+	}
+	items := make([]map[string]any, len(l))
+	for i := range l {
+		items[i] = l[i].Object
+	}
+	return objectList(items)
+}
+
+// listItems lists every object of res (following continue tokens).
+func listItems(ctx context.Context, res dynamic.ResourceInterface, opts metav1.ListOptions) ([]unstructured.Unstructured, error) {
+	var items []unstructured.Unstructured
 	for {
-		l, err := x.resource(ki, ns).List(x.ctx, opts)
+		l, err := res.List(ctx, opts)
 		if err != nil {
 			return nil, err
 		}
-		for i := range l.Items {
-			items = append(items, l.Items[i].Object)
-		}
+		items = append(items, l.Items...)
 		if opts.Continue = l.GetContinue(); opts.Continue == "" {
-			break
+			return items, nil
 		}
 	}
-	return objectList(items)
 }
 
 // target is one object of a create/apply manifest.
@@ -237,17 +247,26 @@ func opApply(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Va
 		if ownerRef != nil {
 			addOwnerReference(t.obj, ownerRef)
 		}
-		body, err := json.Marshal(t.obj)
+		obj, err := x.serverSideApply(res, t.name, t.obj, opts)
 		if err != nil {
 			return nil, fmt.Errorf("%s %q: %w", t.kind, t.name, err)
 		}
-		obj, err := res.Patch(x.ctx, t.name, types.ApplyPatchType, body, opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s %q: %w", t.kind, t.name, err)
-		}
-		out = append(out, obj.Object)
+		out = append(out, obj)
 	}
 	return oneOrList(out)
+}
+
+// serverSideApply sends obj as an apply patch (application/apply-patch).
+func (x *call) serverSideApply(res dynamic.ResourceInterface, name string, obj map[string]any, opts metav1.PatchOptions) (map[string]any, error) {
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	u, err := res.Patch(x.ctx, name, types.ApplyPatchType, body, opts)
+	if err != nil {
+		return nil, err
+	}
+	return u.Object, nil
 }
 
 // ownerReference builds the controller ownerReference of apply's owner=

@@ -3,8 +3,8 @@ package k8s
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -147,17 +147,9 @@ func (x *call) patchJSON(kind, name, ns string, pt types.PatchType, body any, ti
 // name in ns) the way apply(force=True) does: the default field manager,
 // conflicts forced, the global dry run honoured.
 func (x *call) applyForced(ki *kindInfo, ns, name string, obj map[string]any) (map[string]any, error) {
-	body, err := json.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
 	force := true
-	u, err := x.resource(ki, ns).Patch(x.ctx, name, types.ApplyPatchType, body,
+	return x.serverSideApply(x.resource(ki, ns), name, obj,
 		metav1.PatchOptions{FieldManager: DefaultFieldManager, Force: &force, DryRun: x.dryRun(false)})
-	if err != nil {
-		return nil, err
-	}
-	return u.Object, nil
 }
 
 // deploy(name, image, replicas=1, port=0, namespace="", labels=None,
@@ -241,26 +233,21 @@ func opDeploy(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.V
 // restartPolicies maps run's restart= (case-insensitive) to the API's.
 var restartPolicies = map[string]string{"": "Never", "never": "Never", "always": "Always", "onfailure": "OnFailure"}
 
-// runArgv is run's command=: None → none (the image's entrypoint), a
-// string → sh -c, a list or tuple of strings → argv.
-func runArgv(v starlark.Value) ([]any, error) {
-	switch c := v.(type) {
-	case starlark.NoneType:
+// runArgv is run's command=: None → none (the image's entrypoint), else
+// exec's rule (commandArgv).
+func runArgv(fn string, v starlark.Value) ([]any, error) {
+	if v == starlark.None {
 		return nil, nil
-	case starlark.String:
-		return []any{"/bin/sh", "-c", string(c)}, nil
-	case starlark.Indexable:
-		argv := make([]any, c.Len())
-		for i := range argv {
-			s, ok := c.Index(i).(starlark.String)
-			if !ok {
-				return nil, fmt.Errorf("command[%d] must be a string, got %s", i, c.Index(i).Type())
-			}
-			argv[i] = string(s)
-		}
-		return argv, nil
 	}
-	return nil, fmt.Errorf("command must be a string or a list of strings, got %s", v.Type())
+	argv, err := commandArgv(fn, v)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(argv))
+	for i, a := range argv {
+		out[i] = a
+	}
+	return out, nil
 }
 
 // podPhase is a pod's status.phase.
@@ -287,7 +274,7 @@ func opRun(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Valu
 	if !ok {
 		return nil, fmt.Errorf("invalid restart policy %q (want Never, OnFailure or Always)", restart)
 	}
-	argv, err := runArgv(command)
+	argv, err := runArgv(x.fn, command)
 	if err != nil {
 		return nil, err
 	}
@@ -359,22 +346,19 @@ func (x *call) waitPodDone(res dynamic.ResourceInterface, name, phase string) (s
 	return phase, nil
 }
 
-// podLogText reads a container's whole log through the discovery
-// client's REST client (clients built from fakes have none).
+// podLogText reads a container's whole log (the logs op's streamer).
 func podLogText(ctx context.Context, c *Client, ns, pod, container string) (string, error) {
-	rc := c.disc.RESTClient()
-	if rc == nil {
-		return "", errors.New("no REST client")
-	}
-	req := rc.Get().AbsPath("/api/v1/namespaces", ns, "pods", pod, "log")
-	if container != "" {
-		req = req.Param("container", container)
-	}
-	b, err := req.Do(ctx).Raw()
+	s, err := newStreamer(c)
 	if err != nil {
 		return "", err
 	}
-	return string(b), nil
+	rc, err := s.logs(ctx, ns, pod, logOptions{container: container})
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	return string(b), err
 }
 
 // serviceTypes maps expose's type= (case-insensitive) to the API's.

@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/discovery"
 	dynfake "k8s.io/client-go/dynamic/fake"
 	"k8s.io/client-go/rest"
 	clienttesting "k8s.io/client-go/testing"
@@ -228,7 +227,7 @@ func TestWorkloadErrors(t *testing.T) {
 		{Name: "set_resources nothing", Expr: `k8s.set_resources("deploy", "web")`, Err: `k8s.set_resources: requests or limits is required`},
 		{Name: "set_resources bad quantity", Expr: `k8s.set_resources("deploy", "web", limits={"cpu": "lots"})`, Err: `k8s.set_resources: limits["cpu"]: invalid quantity "lots"`},
 		{Name: "run bad restart", Expr: `k8s.run("p", "img", restart="sometimes")`, Err: `k8s.run: invalid restart policy "sometimes" (want Never, OnFailure or Always)`},
-		{Name: "run bad command", Expr: `k8s.run("p", "img", command=["a", 1])`, Err: `k8s.run: command[1] must be a string, got int`},
+		{Name: "run bad command", Expr: `k8s.run("p", "img", command=["a", 1])`, Err: `k8s.run: for parameter command: element 1 is int, want string`},
 		{Name: "deploy bad labels", Expr: `k8s.deploy("d", "img", labels=["a"])`, Err: `k8s.deploy: labels must be a dict, got list`},
 		{Name: "deploy bad port", Expr: `k8s.deploy("d", "img", port=70000)`, Err: `k8s.deploy: port must be between 0 and 65535, got 70000`},
 		{Name: "scale negative", Expr: `k8s.scale("deploy", "web", -1)`, Err: `k8s.scale: replicas must be >= 0, got -1`},
@@ -271,7 +270,7 @@ func TestWorkloadRunLogs(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := newOpsFake(t)
-	f.client.disc = discovery.NewDiscoveryClientForConfigOrDie(&rest.Config{Host: srv.URL})
+	f.client.rest = &rest.Config{Host: srv.URL}
 	gets := 0
 	// The pod finishes on the second look.
 	f.dyn.PrependReactor("get", "pods", func(a clienttesting.Action) (bool, runtime.Object, error) {
