@@ -47,6 +47,7 @@ func TestExamples(t *testing.T) {
 		"render_config.star": {`changed: ["production.conf", "staging.conf"]`},
 		"cleanup.star":       {"a.tmp | 10", "removed 2 file(s), 2010 bytes"},
 		"remote_test.star":   {"Tests: 3 passed, 0 failed, 3 total"},
+		"k8s_manifests.star": {"kind: Deployment", "targetPort: 8080", "# 3 objects for web (nginx:1.27)"},
 	}
 	if len(scripts) < 8 {
 		t.Errorf("%d examples, want at least 8", len(scripts))
