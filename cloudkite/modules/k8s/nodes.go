@@ -476,19 +476,7 @@ func opTopPods(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.
 // oldest first, as {"type", "reason", "message", "count"} (omitted when
 // they cannot be listed).
 func opDescribe(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var kind, name, ns, timeout string
-	if err := x.bind(args, kwargs, "kind", &kind, "name", &name, "namespace?", &ns, "timeout?", &timeout); err != nil {
-		return nil, err
-	}
-	if err := x.begin(timeout); err != nil {
-		return nil, err
-	}
-	ki, err := x.c.resolveKind(x.ctx, kind)
-	if err != nil {
-		return nil, err
-	}
-	ns = x.namespaceFor(ki, ns)
-	u, err := x.resource(ki, ns).Get(x.ctx, name, metav1.GetOptions{})
+	ki, ns, u, err := x.getNamed(args, kwargs)
 	if err != nil {
 		return nil, err
 	}
@@ -502,7 +490,7 @@ func opDescribe(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark
 		}
 		out["conditions"] = list
 	}
-	if events, err := x.objectEvents(ki, ns, name, u.GetKind()); err == nil {
+	if events, err := x.objectEvents(ki, ns, u.GetName(), u.GetKind()); err == nil {
 		out["events"] = events
 	}
 	return toStarlark(out)

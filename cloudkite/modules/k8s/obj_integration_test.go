@@ -3,6 +3,7 @@ package k8s
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 
@@ -16,44 +17,6 @@ import (
 // k8s.obj values through the k8s module: k8s.yaml, and apply/create on
 // the fake client and on a real API server (which validates every
 // top-level constructor's output and the CRD schema k8s.obj.crd builds).
-
-// objSpecExampleYAML is k8s.yaml of the spec §12.3 example.
-const objSpecExampleYAML = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-    labels:
-        app: web
-    name: web
-spec:
-    replicas: 2
-    selector:
-        matchLabels:
-            app: web
-    template:
-        metadata:
-            labels:
-                app: web
-        spec:
-            containers:
-                - image: nginx:1.27
-                  name: web
-                  ports:
-                    - containerPort: 8080
-                      protocol: TCP
----
-apiVersion: v1
-kind: Service
-metadata:
-    name: web
-spec:
-    ports:
-        - port: 80
-          protocol: TCP
-          targetPort: 8080
-    selector:
-        app: web
-    type: ClusterIP
-`
 
 func TestObjYAMLSpecExample(t *testing.T) {
 	rt, out := kitetest.New(t, nil, New())
@@ -69,8 +32,12 @@ print(k8s.yaml([web, k8s.obj.service(name="web", selector={"app": "web"},
 	if err != nil {
 		t.Fatal(kitetest.ErrMsg(err))
 	}
-	if got := out.String(); got != objSpecExampleYAML {
-		t.Fatalf("k8s.yaml =\n%s\nwant\n%s", got, objSpecExampleYAML)
+	want, err := os.ReadFile("obj/testdata/spec_example.yaml") // the obj package's golden
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != string(want) {
+		t.Fatalf("k8s.yaml =\n%s\nwant\n%s", got, want)
 	}
 }
 

@@ -59,22 +59,34 @@ var crudOps = map[string]op{
 
 // get(kind, name, namespace="", timeout="") -> dict
 func opGet(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	var kind, name, ns, timeout string
-	if err := x.bind(args, kwargs, "kind", &kind, "name", &name, "namespace?", &ns, "timeout?", &timeout); err != nil {
-		return nil, err
-	}
-	if err := x.begin(timeout); err != nil {
-		return nil, err
-	}
-	ki, err := x.c.resolveKind(x.ctx, kind)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := x.resource(ki, x.namespaceFor(ki, ns)).Get(x.ctx, name, metav1.GetOptions{})
+	_, _, obj, err := x.getNamed(args, kwargs)
 	if err != nil {
 		return nil, err
 	}
 	return toStarlark(obj.Object)
+}
+
+// getNamed is the shape of get and describe: it binds (kind, name,
+// namespace="", timeout=""), begins the call and reads the object; it
+// returns the kind, the namespace used and the object.
+func (x *call) getNamed(args starlark.Tuple, kwargs []starlark.Tuple) (*kindInfo, string, *unstructured.Unstructured, error) {
+	var kind, name, ns, timeout string
+	if err := x.bind(args, kwargs, "kind", &kind, "name", &name, "namespace?", &ns, "timeout?", &timeout); err != nil {
+		return nil, "", nil, err
+	}
+	if err := x.begin(timeout); err != nil {
+		return nil, "", nil, err
+	}
+	ki, err := x.c.resolveKind(x.ctx, kind)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	ns = x.namespaceFor(ki, ns)
+	obj, err := x.resource(ki, ns).Get(x.ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return ki, ns, obj, nil
 }
 
 // list(kind, namespace="", labels="", fields="", timeout="") -> list[dict];

@@ -456,48 +456,14 @@ print(k8s.yaml([web, k8s.obj.service(name="web", selector={"app": "web"},
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := out.String(); got != SpecExampleYAML {
-		t.Fatalf("got\n%s\nwant\n%s", got, SpecExampleYAML)
+	want, err := os.ReadFile("testdata/spec_example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != string(want) {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 }
-
-// SpecExampleYAML is the k8s.yaml rendering of the §12.3 example.
-const SpecExampleYAML = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-    labels:
-        app: web
-    name: web
-spec:
-    replicas: 2
-    selector:
-        matchLabels:
-            app: web
-    template:
-        metadata:
-            labels:
-                app: web
-        spec:
-            containers:
-                - image: nginx:1.27
-                  name: web
-                  ports:
-                    - containerPort: 8080
-                      protocol: TCP
----
-apiVersion: v1
-kind: Service
-metadata:
-    name: web
-spec:
-    ports:
-        - port: 80
-          protocol: TCP
-          targetPort: 8080
-    selector:
-        app: web
-    type: ClusterIP
-`
 
 // TestConcurrentUse reads one value from many goroutines (run with -race).
 func TestConcurrentUse(t *testing.T) {
