@@ -252,3 +252,29 @@ func NumSignalSubscribers() int {
 	defer signalHub.mu.Unlock()
 	return len(signalHub.rts)
 }
+
+// StopOnSignals is how a blocking builtin (a server, a controller) lets
+// SIGINT and SIGTERM end it: unless the script installed its own handlers,
+// either signal calls stop. name labels the handler. The returned function
+// removes the handlers again; call it when the builtin returns. Without a
+// runtime (a bare thread) it does nothing.
+func StopOnSignals(thread *starlark.Thread, name string, stop func()) (remove func()) {
+	rt := GetRuntime(thread)
+	if rt == nil {
+		return func() {}
+	}
+	onSignal := starlark.NewBuiltin(name, func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+		stop()
+		return starlark.None, nil
+	})
+	var removes []func()
+	for _, sig := range []string{"interrupt", "terminated"} {
+		r, _ := rt.DefaultSignalHandler(sig, onSignal)
+		removes = append(removes, r)
+	}
+	return func() {
+		for _, r := range removes {
+			r()
+		}
+	}
+}

@@ -142,15 +142,8 @@ func (ct *controller) run() {
 	defer unwatch()
 	if rt := libkite.GetRuntime(ct.thread); rt != nil {
 		rt.AddCleanup(st.requestAndWait)
-		onSignal := starlark.NewBuiltin("k8s.control.on_signal", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-			st.requestAndWait()
-			return starlark.None, nil
-		})
-		for _, sig := range []string{"interrupt", "terminated"} {
-			remove, _ := rt.DefaultSignalHandler(sig, onSignal)
-			defer remove()
-		}
 	}
+	defer libkite.StopOnSignals(ct.thread, "k8s.control.on_signal", st.requestAndWait)()
 	defer close(st.done)
 
 	watchCtx, stopWatches := context.WithCancel(context.Background())

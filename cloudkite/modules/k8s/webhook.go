@@ -199,15 +199,8 @@ func serveWebhook(thread *starlark.Thread, cfg webhookConfig, cert tls.Certifica
 		stopOnce.Do(func() { close(stop) })
 		<-done
 	}
+	defer libkite.StopOnSignals(thread, "k8s.webhook.on_signal", requestStop)()
 	if rt := libkite.GetRuntime(thread); rt != nil {
-		onSignal := starlark.NewBuiltin("k8s.webhook.on_signal", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-			requestStop()
-			return starlark.None, nil
-		})
-		for _, sig := range []string{"interrupt", "terminated"} {
-			remove, _ := rt.DefaultSignalHandler(sig, onSignal)
-			defer remove()
-		}
 		rt.AddCleanup(requestStop)
 	}
 

@@ -415,15 +415,6 @@ func (s *Server) stopCurrent() {
 // wait blocks until r has stopped. While it waits, SIGINT and SIGTERM
 // shut the server down unless the script installed its own handlers.
 func (s *Server) wait(thread *starlark.Thread, r *run) {
-	if rt := libkite.GetRuntime(thread); rt != nil {
-		onSignal := starlark.NewBuiltin("http.server.on_signal", func(*starlark.Thread, *starlark.Builtin, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
-			r.stop(true)
-			return starlark.None, nil
-		})
-		for _, sig := range []string{"interrupt", "terminated"} {
-			remove, _ := rt.DefaultSignalHandler(sig, onSignal)
-			defer remove()
-		}
-	}
+	defer libkite.StopOnSignals(thread, "http.server.on_signal", func() { r.stop(true) })()
 	<-r.done
 }
