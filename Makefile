@@ -9,7 +9,7 @@ LDFLAGS    := -s -w -X $(VPKG).Version=$(VERSION) -X $(VPKG).GitCommit=$(COMMIT)
 # man/markdown generators (and blackfriday: ~0.3 MB, ~0.5 ms of init).
 TAGS       := urfave_cli_no_docs
 # Every Go module of the workspace, in dependency order.
-MODULES    := libkite basekite sandbox/gvisor cloudkite kite
+MODULES    := libkite basekite sandbox/gvisor cloudkite aikite kite
 
 .PHONY: all build build-kite build-base build-cloud test test-go test-star lint bench ci clean
 
@@ -41,6 +41,7 @@ test-go:
 	# cloudkite's integration tests use a real kube-apiserver + etcd, built
 	# from the module proxy into ~/.cache by scripts/k8s-testenv.sh
 	cd cloudkite && { $(GO) test -count=1 ./...; rc=$$?; ../scripts/k8s-testenv.sh down; exit $$rc; }
+	cd aikite && $(GO) test -race -count=1 ./...
 	cd kite && $(GO) test -count=1 ./...    # includes the real-gVisor sandbox tests (Linux)
 
 ## test-star: tests/*_test.star run by `kitecmd test` (full permissions:
