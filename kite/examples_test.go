@@ -36,6 +36,8 @@ func mustAbs(t *testing.T, p string) string {
 func TestExamples(t *testing.T) {
 	bin := buildKite(t)
 	scripts, err := filepath.Glob(filepath.Join("..", "examples", "*.star"))
+	cloud, _ := filepath.Glob(filepath.Join("..", "examples", "cloud", "*.star"))
+	scripts = append(scripts, cloud...)
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no examples found: %v", err)
 	}

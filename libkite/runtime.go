@@ -579,6 +579,13 @@ func (e *CancelledError) Unwrap() []error { return []error{e.Eval, e.Ctx} }
 // mapError turns an execution error into the runtime's error contract.
 func mapError(ctx context.Context, err error) error {
 	if err == nil {
+		// The context ended before the run did, and a blocking builtin
+		// (a server, a controller) returned because of it before the
+		// interpreter's next step noticed: the run was still cancelled.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return NewScriptError("script error", ExitScriptError,
+				&CancelledError{Eval: fmt.Errorf("Starlark computation cancelled: %s", ctxErr), Ctx: ctxErr})
+		}
 		return nil
 	}
 	if code, ok := exitCode(err); ok {

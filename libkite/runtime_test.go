@@ -442,3 +442,26 @@ func TestExecuteReplChunks(t *testing.T) {
 		t.Fatal("a predeclared name was retained as a binding")
 	}
 }
+
+// A blocking builtin that returns because the run's context ended (a
+// server's serve, a controller) leaves the run cancelled even when no
+// interpreter step follows: Execute reports the cancellation, never nil.
+func TestExecuteReportsCancellationAfterBlockingBuiltin(t *testing.T) {
+	block := starlark.NewBuiltin("block", func(thread *starlark.Thread, _ *starlark.Builtin, _ starlark.Tuple, _ []starlark.Tuple) (starlark.Value, error) {
+		<-libkite.Context(thread).Done()
+		return starlark.None, nil
+	})
+	for i := 0; i < 100; i++ {
+		rt, err := libkite.New(&libkite.Config{Globals: map[string]any{"block": block}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Millisecond, cancel)
+		err = rt.Execute(ctx, "block()")
+		rt.Close()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("run %d: Execute = %v, want a cancellation", i, err)
+		}
+	}
+}
