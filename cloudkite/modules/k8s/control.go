@@ -43,22 +43,25 @@ var (
 	controlReleaseTimeout = 5 * time.Second
 )
 
-// controlStderr receives the controller's notes (handler failures,
-// dropped items, predicate errors, watch trouble), one line each.
+// notesOut receives the notes of long-running builtins (k8s.control's
+// handler failures and watch trouble, k8s.webhook's start line), one
+// "<op>: <msg>" line each; tests substitute a buffer.
 var (
-	controlStderrMu sync.Mutex
-	controlStderr   io.Writer = os.Stderr
+	notesMu  sync.Mutex
+	notesOut io.Writer = os.Stderr
 )
 
-// controlNote writes one note to controlStderr (continuation lines of
-// multi-line messages indented).
-func controlNote(format string, args ...any) {
+// note writes one note for op (continuation lines of multi-line messages
+// indented).
+func note(op, format string, args ...any) {
 	msg := strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", "\n    ")
-	line := "k8s.control: " + msg + "\n"
-	controlStderrMu.Lock()
-	defer controlStderrMu.Unlock()
-	_, _ = io.WriteString(controlStderr, line)
+	notesMu.Lock()
+	defer notesMu.Unlock()
+	_, _ = io.WriteString(notesOut, op+": "+msg+"\n")
 }
+
+// controlNote writes one k8s.control note.
+func controlNote(format string, args ...any) { note("k8s.control", format, args...) }
 
 // controlOptions are k8s.control's arguments once bound and validated.
 type controlOptions struct {

@@ -99,7 +99,7 @@ func eventually(t *testing.T, cond func() bool, what func() string) {
 	}
 }
 
-// notes captures the controller's notes (controlStderr) for one test.
+// notes captures the controller's notes (notesOut) for one test.
 type notes struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -126,14 +126,14 @@ func (n *notes) waitFor(t *testing.T, sub string) {
 
 func captureNotes(t *testing.T) *notes {
 	n := &notes{}
-	controlStderrMu.Lock()
-	prev := controlStderr
-	controlStderr = n
-	controlStderrMu.Unlock()
+	notesMu.Lock()
+	prev := notesOut
+	notesOut = n
+	notesMu.Unlock()
 	t.Cleanup(func() {
-		controlStderrMu.Lock()
-		controlStderr = prev
-		controlStderrMu.Unlock()
+		notesMu.Lock()
+		notesOut = prev
+		notesMu.Unlock()
 		if t.Failed() {
 			t.Logf("controller notes:\n%s", n.String())
 		}

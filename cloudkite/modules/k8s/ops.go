@@ -49,8 +49,8 @@ var crudOps = map[string]op{
 	"label":          {perm: permWrite, run: metadataMapOp("labels", "label")},
 	"annotate":       {perm: permWrite, run: metadataMapOp("annotations", "annotation")},
 	"status":         {perm: permWrite, run: opStatus},
-	"context":        {perm: permNone, run: opContext},
-	"namespace_name": {perm: permNone, run: opNamespaceName},
+	"context":        {perm: permNone, run: clientString((*Client).Context)},
+	"namespace_name": {perm: permNone, run: clientString((*Client).Namespace)},
 	"version":        {perm: permRead, run: opVersion},
 	"api_resources":  {perm: permRead, run: opAPIResources},
 	"watch":          {perm: permRead, run: opWatch},
@@ -516,26 +516,19 @@ func opStatus(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.V
 	return toStarlark(updated.Object)
 }
 
-// context() -> str: the client's kubeconfig context ("" in-cluster).
-func opContext(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := x.bind(args, kwargs); err != nil {
-		return nil, err
+// clientString is an op with no arguments and no permission returning a
+// property of the client: context() (the kubeconfig context, "" in-cluster)
+// and namespace_name() (the default namespace).
+func clientString(get func(*Client) string) func(*call, starlark.Tuple, []starlark.Tuple) (starlark.Value, error) {
+	return func(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+		if err := x.bind(args, kwargs); err != nil {
+			return nil, err
+		}
+		if err := x.begin(""); err != nil {
+			return nil, err
+		}
+		return starlark.String(get(x.c)), nil
 	}
-	if err := x.begin(""); err != nil {
-		return nil, err
-	}
-	return starlark.String(x.c.context), nil
-}
-
-// namespace_name() -> str: the client's default namespace.
-func opNamespaceName(x *call, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
-	if err := x.bind(args, kwargs); err != nil {
-		return nil, err
-	}
-	if err := x.begin(""); err != nil {
-		return nil, err
-	}
-	return starlark.String(x.c.ns), nil
 }
 
 // version(timeout="") -> {"major", "minor", "git_version", "platform"}

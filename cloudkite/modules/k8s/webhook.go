@@ -184,7 +184,7 @@ func serveWebhook(thread *starlark.Thread, cfg webhookConfig, cert tls.Certifica
 		port = a.Port
 	}
 	line := webhookStartLine(cfg.path, port)
-	_, _ = io.WriteString(os.Stderr, line)
+	note("k8s.webhook", "serving %s on :%d (TLS)", cfg.path, port)
 	if webhookStarted != nil {
 		webhookStarted(thread, port, line)
 	}
