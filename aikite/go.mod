@@ -7,6 +7,8 @@ require (
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 )
 
+require github.com/mark3labs/mcp-go v1.2.1 // indirect
+
 require (
 	github.com/sashabaranov/go-openai v1.43.0
 	golang.org/x/sys v0.49.0 // indirect

@@ -1,8 +1,10 @@
 package libkite_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -463,5 +465,31 @@ func TestExecuteReportsCancellationAfterBlockingBuiltin(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("run %d: Execute = %v, want a cancellation", i, err)
 		}
+	}
+}
+
+func TestRedirectStdout(t *testing.T) {
+	var buf bytes.Buffer
+	restore := libkite.RedirectStdout(&buf)
+	rt, err := libkite.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	if err := rt.Execute(context.Background(), `print("to-w"); print("frag")`); err != nil {
+		t.Fatal(err)
+	}
+	inner := libkite.RedirectStdout(io.Discard)
+	if err := rt.Execute(context.Background(), `print("dropped")`); err != nil {
+		t.Fatal(err)
+	}
+	inner()
+	inner() // idempotent
+	if err := rt.Execute(context.Background(), `print("again")`); err != nil {
+		t.Fatal(err)
+	}
+	restore()
+	if got, want := buf.String(), "to-w\nfrag\nagain\n"; got != want {
+		t.Fatalf("redirected output = %q, want %q", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package libkite
 
 import (
 	"context"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -181,10 +182,37 @@ func moduleLabel(file string) string {
 	return strings.TrimSuffix(base, ".star")
 }
 
-var stdoutMu sync.Mutex
+var (
+	stdoutMu sync.Mutex
+	stdoutW  io.Writer // nil = os.Stdout; set by RedirectStdout
+)
 
 func writeStdout(b []byte) {
 	stdoutMu.Lock()
+	defer stdoutMu.Unlock()
+	if stdoutW != nil {
+		stdoutW.Write(b)
+		return
+	}
 	os.Stdout.Write(b)
+}
+
+// RedirectStdout sends the runtime's standard output (print and printf
+// without a print hook, in every runtime of the process) to w until
+// restore is called. A server that owns the process's stdout for a
+// protocol (mcp.serve over stdio) uses it to keep script output off the
+// wire. Redirections nest: restore reinstates the previous writer.
+func RedirectStdout(w io.Writer) (restore func()) {
+	stdoutMu.Lock()
+	prev := stdoutW
+	stdoutW = w
 	stdoutMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			stdoutMu.Lock()
+			stdoutW = prev
+			stdoutMu.Unlock()
+		})
+	}
 }

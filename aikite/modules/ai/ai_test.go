@@ -453,6 +453,10 @@ func (f *fakeProvider) Complete(context.Context, *Request) (*Reply, error) {
 	return &Reply{Text: f.base}, nil
 }
 
+func (f *fakeProvider) Stream(context.Context, *Request) (StreamReader, error) {
+	return nil, fmt.Errorf("fakeProvider does not stream")
+}
+
 func TestClientCache(t *testing.T) {
 	clearEnv(t)
 	var mu sync.Mutex

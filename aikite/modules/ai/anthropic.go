@@ -128,3 +128,7 @@ func (p *anthropicProvider) Complete(ctx context.Context, req *Request) (*Reply,
 	}
 	return &Reply{Text: text.String(), InputTokens: ar.Usage.InputTokens, OutputTokens: ar.Usage.OutputTokens, FinishReason: ar.StopReason}, nil
 }
+
+func (p *anthropicProvider) Stream(context.Context, *Request) (StreamReader, error) {
+	return nil, fmt.Errorf("anthropic: streaming is not supported yet")
+}

@@ -146,3 +146,7 @@ func bodySnippet(b []byte) string {
 	}
 	return s
 }
+
+func (p *chatProvider) Stream(context.Context, *Request) (StreamReader, error) {
+	return nil, fmt.Errorf("%s: streaming is not supported yet", p.name)
+}

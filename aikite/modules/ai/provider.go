@@ -12,19 +12,42 @@ import (
 )
 
 // Message is one conversation message on the provider-neutral wire.
+//
+// An assistant turn may carry ToolCalls (with or without Content); a
+// "tool" message answers one call: ToolCallID names it, Content is the
+// reply text and IsError marks a feedback error (the Messages wire sends
+// it as "is_error": true; Chat Completions has no such flag). Providers
+// map these to their wire (§5.4, §5.5 step 5, §9.3): Chat Completions
+// sends one "tool" message per reply; Messages groups consecutive tool
+// replies into one user turn of tool_result blocks and merges adjacent
+// same-role turns.
 type Message struct {
-	Role    string // "system", "user", "assistant", "tool"
-	Content string
+	Role       string // "user", "assistant", "tool"
+	Content    string
+	ToolCalls  []ToolCall
+	ToolCallID string
+	IsError    bool
 }
 
-// ToolSpec is a tool offered to the model (§5; not sent yet).
+// ToolCall is one tool invocation requested by the model. Arguments is
+// the JSON text of the argument object (Chat Completions sends a string;
+// for Messages it is the JSON encoding of the tool_use input).
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
+
+// ToolSpec is a tool offered to the model (§5.4).
 type ToolSpec struct {
 	Name        string
 	Description string
 	Parameters  map[string]any // JSON Schema
 }
 
-// ResponseFormat asks for structured output (§6; not sent yet).
+// ResponseFormat asks for structured output (§6): Chat Completions sends
+// response_format json_schema named Name; Messages appends an instruction
+// to the system prompt (the caller does that, see §6).
 type ResponseFormat struct {
 	Name   string
 	Schema map[string]any
@@ -42,9 +65,8 @@ type Sampling struct {
 }
 
 // Request is one provider request. Model is the provider's model id (the
-// part after the first slash, verbatim). Tools, ResponseFormat and Stream
-// are carried for the later rounds; providers reject what they do not
-// support yet.
+// part after the first slash, verbatim). Stream is set by the caller of
+// Provider.Stream only.
 type Request struct {
 	Model          string
 	System         string
@@ -55,9 +77,11 @@ type Request struct {
 	Sampling       Sampling
 }
 
-// Reply is a provider's answer to a non-streamed request.
+// Reply is a provider's answer to a non-streamed request. ToolCalls is
+// non-empty when the model asks for tools (Text may be set too).
 type Reply struct {
 	Text         string
+	ToolCalls    []ToolCall
 	InputTokens  int
 	OutputTokens int
 	FinishReason string
@@ -65,7 +89,25 @@ type Reply struct {
 
 // Provider is one provider client (an adapter over one wire protocol).
 type Provider interface {
+	// Complete sends one request and returns the whole answer.
 	Complete(ctx context.Context, req *Request) (*Reply, error)
+	// Stream starts a streamed request (§7). An error here is a failure
+	// to start (transport, HTTP status); later failures come from Recv.
+	// Cancelling ctx aborts the stream.
+	Stream(ctx context.Context, req *Request) (StreamReader, error)
+}
+
+// StreamReader reads one streamed answer.
+type StreamReader interface {
+	// Recv returns the next text delta (possibly ""), io.EOF after a
+	// clean end, or the error that ended the stream (a connection dropped
+	// mid-stream, a malformed frame, an error event).
+	Recv() (string, error)
+	// Usage is the token usage reported so far (complete after io.EOF).
+	Usage() (input, output int)
+	// Close releases the connection; safe to call more than once and
+	// before the end (abandoning the stream).
+	Close() error
 }
 
 // providerInfo is one row of the §2.1 table.
