@@ -11,12 +11,12 @@ TAGS       := urfave_cli_no_docs
 # Every Go module of the workspace, in dependency order.
 MODULES    := libkite basekite sandbox/gvisor cloudkite aikite kite
 
-.PHONY: all build build-kite build-base build-cloud test test-go test-star lint bench ci clean
+.PHONY: all build build-kite build-base build-cloud build-ai test test-go test-star lint bench ci clean
 
 all: build
 
 ## build: every binary that exists, into bin/
-build: build-kite build-base build-cloud
+build: build-kite build-base build-cloud build-ai
 
 ## build-kite: the all-in-one kite (static: it will link gVisor)
 build-kite:
@@ -29,6 +29,10 @@ build-base:
 ## build-cloud: the cloud edition kitecloud (base + k8s)
 build-cloud:
 	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -X $(VPKG).Edition=cloud" -o bin/kitecloud ./cloudkite
+
+## build-ai: the AI edition kiteai (base + ai + mcp)
+build-ai:
+	CGO_ENABLED=0 $(GO) build -tags $(TAGS) -trimpath -ldflags "$(LDFLAGS) -X $(VPKG).Edition=ai" -o bin/kiteai ./aikite
 
 ## test: vet + gofmt check, every module's tests (libkite with -race), then
 ## the Starlark conformance suites under tests/ through the CLI's test runner

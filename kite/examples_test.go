@@ -37,7 +37,8 @@ func TestExamples(t *testing.T) {
 	bin := buildKite(t)
 	scripts, err := filepath.Glob(filepath.Join("..", "examples", "*.star"))
 	cloud, _ := filepath.Glob(filepath.Join("..", "examples", "cloud", "*.star"))
-	scripts = append(scripts, cloud...)
+	aiex, _ := filepath.Glob(filepath.Join("..", "examples", "ai", "*.star"))
+	scripts = append(append(scripts, cloud...), aiex...)
 	if err != nil || len(scripts) == 0 {
 		t.Fatalf("no examples found: %v", err)
 	}
@@ -50,6 +51,7 @@ func TestExamples(t *testing.T) {
 		"cleanup.star":       {"a.tmp | 10", "removed 2 file(s), 2010 bytes"},
 		"remote_test.star":   {"Tests: 3 passed, 0 failed, 3 total"},
 		"k8s_manifests.star": {"kind: Deployment", "targetPort: 8080", "# 3 objects for web (nginx:1.27)"},
+		"text_tools.star":    {`word_stats: {"unique":false,"words":8}`, `top_words: [{"count":3,"word":"a"},{"count":3,"word":"rose"}]`, "tool top_words: The n most frequent words"},
 	}
 	if len(scripts) < 8 {
 		t.Errorf("%d examples, want at least 8", len(scripts))

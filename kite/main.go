@@ -5,6 +5,7 @@ package main
 import (
 	"os"
 
+	aicmd "github.com/project-starkite/starkite/aikite/cmd"
 	"github.com/project-starkite/starkite/basekite/cmd"
 	"github.com/project-starkite/starkite/basekite/version"
 	cloudcmd "github.com/project-starkite/starkite/cloudkite/cmd"
@@ -21,6 +22,6 @@ func main() {
 		version.Edition = "all"
 	}
 	cmd.NewRegistry = kiteloader.NewAllRegistry
-	cmd.RegisterEditionCommands = append(cmd.RegisterEditionCommands, cloudcmd.Register)
+	cmd.RegisterEditionCommands = append(cmd.RegisterEditionCommands, cloudcmd.Register, aicmd.Register)
 	os.Exit(cmd.Main(os.Args))
 }

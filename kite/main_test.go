@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,6 +93,35 @@ func TestAllInOneWiring(t *testing.T) {
 	df, _ := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil || !strings.Contains(string(out), "kind: Service") || !strings.Contains(string(df), `CMD ["kite","run","/app/webhook.star"]`) {
 		t.Errorf("kube gen-webhook-artifacts: %v\n%s\n%s", err, out, df)
+	}
+
+	// The AI edition's modules and its mcp serve command: a one-line tool
+	// server answering an initialize and a tools/call on stdin.
+	c = exec.Command(bin, "exec", `print(type(ai.chat), type(mcp.connect))`)
+	if out, err = c.Output(); err != nil || string(out) != "builtin_function_or_method builtin_function_or_method\n" {
+		t.Errorf("ai/mcp in kite: %q, %v", out, err)
+	}
+	script := filepath.Join(dir, "tools.star")
+	os.WriteFile(script, []byte("def double(n=0):\n    \"\"\"Twice n.\"\"\"\n    return n * 2\n"), 0o644)
+	c = exec.Command(bin, "mcp", "serve", script, "--permissions=allow-local")
+	stdin, _ := c.StdinPipe()
+	stdout, _ := c.StdoutPipe()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(stdin, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`+"\n"+
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`+"\n"+
+		`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"double","arguments":{"n":21}}}`+"\n")
+	var replies []string
+	sc := bufio.NewScanner(stdout)
+	for len(replies) < 2 && sc.Scan() {
+		replies = append(replies, sc.Text())
+	}
+	stdin.Close()                      // EOF ends the server
+	all := strings.Join(replies, "\n") // answers may come in either order
+	if err := c.Wait(); err != nil || len(replies) != 2 ||
+		!strings.Contains(all, `"serverInfo":{"name":"tools","version":"0.1.0"}`) || !strings.Contains(all, `{"type":"text","text":"42"}`) {
+		t.Errorf("kite mcp serve: %v\n%s", err, strings.Join(replies, "\n"))
 	}
 
 	// Edition set at link time is kept.

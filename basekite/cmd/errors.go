@@ -32,6 +32,10 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
+// UsageErrorf is a bad invocation of an edition command: reported like the
+// shared commands' (exit 2, a pointer to --help).
+func UsageErrorf(format string, args ...any) error { return usageErrorf(format, args...) }
+
 // exitCodeError is a failure with a specific exit code, reported as
 // "Error: <err>".
 type exitCodeError struct {

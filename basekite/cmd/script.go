@@ -262,3 +262,29 @@ func resolvePermissions(o *options, vars *varstore.Vars) (*libkite.PermissionCon
 	}
 	return profiles.Resolve(o.Permissions)
 }
+
+// ReadScript reads a script file the way `run` does: exit code 2 with a
+// clear message when it is missing, a directory or unreadable.
+func ReadScript(path string) (string, error) { return readScript(path) }
+
+// WithScriptRuntime runs fn with a runtime for scriptPath built exactly as
+// `run` builds one — variables, permission policy, audit log, --prompt,
+// --dry-run and --debug from c's global flags — under the --timeout
+// deadline. configure may adjust the config before the runtime is built.
+// Edition commands that execute a user script (kite mcp serve) use it so
+// the script gets the same policy as under `kite run`.
+func WithScriptRuntime(c *cli.Context, scriptPath string, configure func(*libkite.Config), fn func(ctx context.Context, rt *libkite.Runtime) error) error {
+	s, err := newSession(c)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	rt, closeRT, err := s.newRuntime(scriptPath, configure)
+	if err != nil {
+		return err
+	}
+	defer closeRT()
+	ctx, cancel := s.deadline(c.Context)
+	defer cancel()
+	return s.timedOut(ctx, fn(ctx, rt))
+}

@@ -2,14 +2,15 @@
 package loader
 
 import (
+	ailoader "github.com/project-starkite/starkite/aikite/loader"
 	cloudloader "github.com/project-starkite/starkite/cloudkite/loader"
 	"github.com/project-starkite/starkite/libkite"
 	baseloader "github.com/project-starkite/starkite/libkite/loader"
 )
 
 // NewAllRegistry returns a strict registry holding every module the
-// all-in-one edition ships: the base set, then (once they exist) the
-// cloud and AI add-ons. Strict mode turns any duplicate module name into
+// all-in-one edition ships: the base set, then the cloud (k8s) and AI (ai,
+// mcp) add-ons. Strict mode turns any duplicate module name into
 // a panic and any duplicate export or global alias into a LoadAll error
 // (editions.md §4), so collisions between the editions' module sets are
 // caught by TestAllRegistryStrict.
@@ -18,6 +19,6 @@ func NewAllRegistry(cfg *libkite.ModuleConfig) *libkite.Registry {
 	r.SetStrict(true)
 	baseloader.RegisterAll(r)
 	cloudloader.RegisterCloudModules(r)
-	// TODO(editions): ailoader.RegisterAIModules(r) when aikite lands.
+	ailoader.RegisterAIModules(r)
 	return r
 }

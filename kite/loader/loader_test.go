@@ -40,11 +40,12 @@ func TestAllRegistryStrict(t *testing.T) {
 			t.Errorf("base module %q missing from the all-in-one registry", n)
 		}
 	}
-	// and the cloud edition's
-	if !have["k8s"] {
-		t.Error("k8s missing from the all-in-one registry")
+	// and the cloud and AI editions'
+	for _, n := range []string{"k8s", "ai", "mcp"} {
+		if !have[n] {
+			t.Errorf("%s missing from the all-in-one registry", n)
+		}
 	}
-	// TODO(editions): ai and mcp once aikite lands.
 
 	// A runtime can be built from it (nil config is accepted too).
 	rt, err := libkite.New(&libkite.Config{Registry: NewAllRegistry(nil), NoSignals: true})

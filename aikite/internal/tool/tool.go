@@ -134,6 +134,12 @@ func normalise(v any) any {
 	return v
 }
 
+// Normalize turns decoded JSON data (json.Number leaves allowed, as
+// DecodeArgs returns them) into plain data: integral numbers in range
+// become int64, other numbers float64. It modifies maps and slices in
+// place and returns the result.
+func Normalize(v any) any { return normalise(v) }
+
 // ToStarlark converts decoded JSON data (json.Number leaves allowed) to a
 // Starlark value: object→dict, array→list, integral numbers → int.
 func ToStarlark(v any) (starlark.Value, error) {

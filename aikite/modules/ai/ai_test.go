@@ -589,11 +589,8 @@ func TestGenerateValidation(t *testing.T) {
 		{Expr: `ai.generate("x", model="ollama/m", stream=True, schema={})`, Err: `ai.generate: stream=True and schema= are mutually exclusive`},
 		{Expr: `ai.generate("x", model="ollama/m", stream=True, tools=[])`, Err: `ai.generate: stream=True with tools= is not supported`},
 		{Expr: `ai.generate("x", model="ollama/m", schema=[])`, Err: `ai.generate: schema must be a dict (JSON Schema), got list`},
-		{Expr: `ai.generate("x", model="ollama/m", tools=[])`, Err: `ai.generate: tools= is not supported yet`},
 		{Expr: `ai.generate("x", model="ollama/m", on_tool_error="ignore")`, Err: `ai.generate: on_tool_error must be "feedback" or "halt", got "ignore"`},
 		{Expr: `ai.generate("x", model="ollama/m", max_iterations=-1)`, Err: `ai.generate: max_iterations must not be negative, got -1`},
-		{Expr: `ai.generate("x", model="ollama/m", stream=True)`, Err: `ai.generate: stream=True is not supported yet`},
-		{Expr: `ai.generate("x", model="ollama/m", schema={"type": "object"})`, Err: `ai.generate: schema= is not supported yet`},
 		{Expr: `ai.try_generate(1)`, Want: `Result(ok=False, error="ai.generate: prompt must be a str, got int")`},
 	})
 }

@@ -1,18 +1,162 @@
 package ai
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"go.starlark.net/starlark"
 
+	"github.com/project-starkite/starkite/aikite/internal/tool"
 	"github.com/project-starkite/starkite/libkite"
 )
 
-// generate is ai.generate(prompt, **kw) -> ai.Response (§4). Permission
-// ("ai", "generate", "generate", <model string>) after validation, before
-// any network I/O. Kite extension: timeout= (a Go duration) overrides the
-// ai.config timeout for this call.
+// opts are the options of one call as bound from keyword arguments:
+// ai.generate's, a chat's defaults (§9.1) or a send's overrides (§9.2).
+// Zero values, nil pointers and false flags mean "not given".
+type opts struct {
+	model, apiKey, baseURL string // "" = unset
+	system                 *string
+	sampling               Sampling
+	timeout                *time.Duration
+	tools                  []*tool.Tool
+	hasTools               bool // tools= was given (even [])
+	maxIterations          int  // 0 = unset
+	onToolError            string
+	stream                 bool
+	schema                 starlark.Value // nil = absent
+}
+
+// callKind selects which keyword arguments a builtin accepts.
+type callKind int
+
+const (
+	kindGenerate callKind = iota // ai.generate: + stream, schema, timeout
+	kindChat                     // ai.chat: + history, timeout
+	kindSend                     // chat.send: + stream, schema, timeout
+)
+
+// defaultMaxIterations caps tool rounds when no positive max_iterations
+// is given (§4, §9.2).
+const defaultMaxIterations = 10
+
+// bindOpts binds the keyword arguments of a generate/chat/send call and
+// converts their types. Kite extension: timeout= (a Go duration)
+// overrides the ai.config timeout. For kindChat it also returns the raw
+// history= value (nil when absent or None). Cross-argument checks (stream
+// with schema/tools, tools coercion, on_tool_error, max_iterations) are
+// left to the caller, which knows its validation order.
+func bindOpts(name string, kwargs []starlark.Tuple, kind callKind) (o opts, tools, maxIterations, history starlark.Value, err error) {
+	var (
+		model, system, apiKey, baseURL, timeout  string
+		temperature, topP, maxTokens, topK, stop starlark.Value
+	)
+	pairs := []any{"*", nil,
+		"model?", &model, "system?", &system,
+		"temperature??", &temperature, "max_tokens??", &maxTokens, "top_p??", &topP, "top_k??", &topK, "stop??", &stop,
+		"api_key?", &apiKey, "base_url?", &baseURL, "timeout?", &timeout,
+		"tools??", &tools, "max_iterations??", &maxIterations, "on_tool_error?", &o.onToolError}
+	switch kind {
+	case kindChat:
+		pairs = append(pairs, "history??", &history)
+	default:
+		pairs = append(pairs, "stream?", &o.stream, "schema??", &o.schema)
+	}
+	if err = libkite.UnpackArgs(name, nil, kwargs, pairs...); err != nil {
+		return
+	}
+	o.model, o.apiKey, o.baseURL = model, apiKey, baseURL
+	if hasKeyword(kwargs, "system") {
+		o.system = &system
+	}
+	if o.sampling, err = bindSampling(name, temperature, maxTokens, topP, topK, stop); err != nil {
+		return
+	}
+	if timeout != "" {
+		d, perr := time.ParseDuration(timeout)
+		if perr != nil || d < 0 {
+			err = fmt.Errorf("%s: invalid timeout %q: want a non-negative Go duration such as \"30s\"", name, timeout)
+			return
+		}
+		o.timeout = &d
+	}
+	return
+}
+
+// bindSampling converts the §2.3 sampling kwargs (nil = absent).
+func bindSampling(name string, temperature, maxTokens, topP, topK, stop starlark.Value) (s Sampling, err error) {
+	if s.Temperature, err = floatArg(name, "temperature", temperature); err != nil {
+		return
+	}
+	if s.TopP, err = floatArg(name, "top_p", topP); err != nil {
+		return
+	}
+	if s.MaxTokens, err = intArg(name, "max_tokens", maxTokens); err != nil {
+		return
+	}
+	if s.TopK, err = intArg(name, "top_k", topK); err != nil {
+		return
+	}
+	if stop != nil {
+		if s.Stop, err = stringList(name, "stop", stop); err != nil {
+			return
+		}
+		s.HasStop = true
+	}
+	return
+}
+
+// bindLoopOpts coerces tools= and checks on_tool_error and max_iterations
+// (in that order, §4), filling o.
+func bindLoopOpts(name string, o *opts, tools, maxIterations starlark.Value) error {
+	if tools != nil {
+		ts, err := coerceTools(tools)
+		if err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		o.tools, o.hasTools = ts, true
+	}
+	switch o.onToolError {
+	case "", "feedback", "halt":
+	default:
+		return fmt.Errorf("%s: on_tool_error must be \"feedback\" or \"halt\", got %q", name, o.onToolError)
+	}
+	mi, err := intArg(name, "max_iterations", maxIterations)
+	if err != nil {
+		return err
+	}
+	if mi != nil {
+		if *mi < 0 {
+			return fmt.Errorf("%s: max_iterations must not be negative, got %d", name, *mi)
+		}
+		o.maxIterations = *mi
+	}
+	return nil
+}
+
+// coerceTools is tool.Coerce (§5.3) plus a check that names are unique:
+// providers reject two functions of the same name.
+func coerceTools(v starlark.Value) ([]*tool.Tool, error) {
+	ts, err := tool.Coerce(v)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(ts))
+	for i, t := range ts {
+		if seen[t.Name] {
+			return nil, fmt.Errorf("tools[%d]: duplicate tool name %q", i, t.Name)
+		}
+		seen[t.Name] = true
+	}
+	if ts == nil {
+		ts = []*tool.Tool{}
+	}
+	return ts, nil
+}
+
+// generate is ai.generate(prompt, **kw) -> ai.Response | ai.Stream (§4).
+// Validation happens in the §4 order; the permission check
+// ("ai", "generate", "generate", <model string>) comes before any I/O.
 func (m *module) generate(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
 	name := fn.Name()
 	if len(args) != 1 {
@@ -22,115 +166,65 @@ func (m *module) generate(thread *starlark.Thread, fn *starlark.Builtin, args st
 	if !ok {
 		return nil, fmt.Errorf("%s: prompt must be a str, got %s", name, args[0].Type())
 	}
-	var (
-		model, system, apiKey, baseURL, timeout, onToolError string
-		temperature, topP, maxTokens, topK, stop             starlark.Value
-		stream                                               bool
-		schema, tools, maxIterations                         starlark.Value
-	)
-	if err := libkite.UnpackArgs(name, nil, kwargs, "*", nil,
-		"model?", &model, "system?", &system,
-		"temperature??", &temperature, "max_tokens??", &maxTokens, "top_p??", &topP, "top_k??", &topK, "stop??", &stop,
-		"api_key?", &apiKey, "base_url?", &baseURL, "timeout?", &timeout,
-		"stream?", &stream, "schema??", &schema, "tools??", &tools,
-		"max_iterations??", &maxIterations, "on_tool_error?", &onToolError); err != nil {
+	o, tools, maxIterations, _, err := bindOpts(name, kwargs, kindGenerate)
+	if err != nil {
 		return nil, err
 	}
-	var sampling Sampling
-	var err error
-	if sampling.Temperature, err = floatArg(name, "temperature", temperature); err != nil {
-		return nil, err
-	}
-	if sampling.TopP, err = floatArg(name, "top_p", topP); err != nil {
-		return nil, err
-	}
-	if sampling.MaxTokens, err = intArg(name, "max_tokens", maxTokens); err != nil {
-		return nil, err
-	}
-	if sampling.TopK, err = intArg(name, "top_k", topK); err != nil {
-		return nil, err
-	}
-	if stop != nil {
-		if sampling.Stop, err = stringList(name, "stop", stop); err != nil {
-			return nil, err
-		}
-		sampling.HasStop = true
-	}
-	var callTimeout *time.Duration
-	if timeout != "" {
-		d, err := time.ParseDuration(timeout)
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%s: invalid timeout %q: want a non-negative Go duration such as \"30s\"", name, timeout)
-		}
-		callTimeout = &d
-	}
-	// §4 validation order.
-	if stream && schema != nil {
+	if o.stream && o.schema != nil {
 		return nil, fmt.Errorf("%s: stream=True and schema= are mutually exclusive", name)
 	}
-	if stream && tools != nil {
+	if o.stream && tools != nil {
 		return nil, fmt.Errorf("%s: stream=True with tools= is not supported", name)
 	}
-	if schema != nil {
-		if _, ok := schema.(*starlark.Dict); !ok {
-			return nil, fmt.Errorf("%s: schema must be a dict (JSON Schema), got %s", name, schema.Type())
+	if o.schema != nil {
+		if _, ok := o.schema.(*starlark.Dict); !ok {
+			return nil, fmt.Errorf("%s: schema must be a dict (JSON Schema), got %s", name, o.schema.Type())
 		}
 	}
-	if tools != nil {
-		return nil, fmt.Errorf("%s: tools= is not supported yet", name)
-	}
-	switch onToolError {
-	case "", "feedback", "halt":
-	default:
-		return nil, fmt.Errorf("%s: on_tool_error must be \"feedback\" or \"halt\", got %q", name, onToolError)
-	}
-	if mi, err := intArg(name, "max_iterations", maxIterations); err != nil {
+	if err := bindLoopOpts(name, &o, tools, maxIterations); err != nil {
 		return nil, err
-	} else if mi != nil && *mi < 0 {
-		return nil, fmt.Errorf("%s: max_iterations must not be negative, got %d", name, *mi)
 	}
-	if stream {
-		return nil, fmt.Errorf("%s: stream=True is not supported yet", name)
+	c, err := m.prepare(thread, &o, false)
+	if err != nil {
+		return nil, wrapErr(name, err)
 	}
-	if schema != nil {
-		return nil, fmt.Errorf("%s: schema= is not supported yet", name)
+	user := []Message{{Role: "user", Content: string(prompt)}}
+	if o.stream {
+		return c.stream("ai.Stream", libkite.Context(thread), func() []Message { return user }, nil), nil
 	}
+	out, err := c.run(thread, user)
+	if err != nil {
+		return nil, wrapErr(name, err)
+	}
+	r, err := c.response(out)
+	if err != nil {
+		return nil, wrapErr(name, err)
+	}
+	return r, nil
+}
 
-	cfg := m.snapshot()
-	if model == "" {
-		model = cfg.defaultModel
+// wrapErr prefixes err with the builtin's name. A permission denial and an
+// exit() request pass through as they are (their text is the same
+// whichever builtin asked; exit must unwind the script).
+func wrapErr(name string, err error) error {
+	if err == nil || libkite.IsExit(err) {
+		return err
 	}
-	if model == "" {
-		return nil, fmt.Errorf("%s: model is required — pass model=\"provider/name\" or set ai.config(default_model=...)", name)
+	var pe *libkite.PermissionError
+	if errors.As(err, &pe) && err == error(pe) {
+		return err
 	}
-	info, modelID, err := parseModel(model)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	return fmt.Errorf("%s: %w", name, err)
+}
+
+// hasKeyword reports whether kwargs names name.
+func hasKeyword(kwargs []starlark.Tuple, name string) bool {
+	for _, kv := range kwargs {
+		if string(kv[0].(starlark.String)) == name {
+			return true
+		}
 	}
-	if err := libkite.Check(thread, "ai", "generate", "generate", model); err != nil {
-		return nil, err
-	}
-	ep := resolve(info, cfg, apiKey, baseURL)
-	p, err := m.client(ep, apiKey != "" || baseURL != "")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	d := cfg.timeout
-	if callTimeout != nil {
-		d = *callTimeout
-	}
-	ctx, cancel := withTimeout(libkite.Context(thread), d)
-	defer cancel()
-	reply, err := p.Complete(ctx, &Request{
-		Model:    modelID,
-		System:   system,
-		Messages: []Message{{Role: "user", Content: string(prompt)}},
-		Sampling: sampling,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	return &Response{text: reply.Text, model: model, usage: Usage{input: reply.InputTokens, output: reply.OutputTokens}, data: starlark.None}, nil
+	return false
 }
 
 // floatArg converts an optional number kwarg (int or float); nil = absent.

@@ -7,6 +7,7 @@ import (
 
 	"go.starlark.net/starlark"
 
+	"github.com/project-starkite/starkite/aikite/internal/tool"
 	"github.com/project-starkite/starkite/libkite"
 )
 
@@ -41,9 +42,38 @@ func newModule(build func(endpoint) (Provider, error)) libkite.Module {
 
 func (m *module) members() starlark.StringDict {
 	return starlark.StringDict{
-		"config":   starlark.NewBuiltin("ai.config", m.config),
-		"generate": starlark.NewBuiltin("ai.generate", m.generate),
+		"config":    starlark.NewBuiltin("ai.config", m.config),
+		"generate":  starlark.NewBuiltin("ai.generate", m.generate),
+		"chat":      starlark.NewBuiltin("ai.chat", m.chat),
+		"tool":      starlark.NewBuiltin("ai.tool", newTool),
+		"run_until": starlark.NewBuiltin("ai.run_until", m.runUntil),
 	}
+}
+
+// newTool is ai.tool(fn, description=<unset>, params=None) -> ai.Tool
+// (§5.1). Unchecked.
+func newTool(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {
+	name := fn.Name()
+	if len(args) != 1 {
+		return nil, fmt.Errorf("%s: expected 1 positional argument (a function), got %d", name, len(args))
+	}
+	var desc, params starlark.Value
+	if err := libkite.UnpackArgs(name, nil, kwargs, "*", nil, "description?", &desc, "params??", &params); err != nil {
+		return nil, err
+	}
+	var description *string
+	if desc != nil {
+		s, ok := desc.(starlark.String)
+		if !ok {
+			return nil, fmt.Errorf("%s: description must be a str, got %s", name, desc.Type())
+		}
+		description = (*string)(&s)
+	}
+	t, err := tool.New(args[0], description, params)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return &tool.Value{Tool: t}, nil
 }
 
 // snapshot returns the current settings.
