@@ -46,6 +46,10 @@ func TestAllRegistryStrict(t *testing.T) {
 			t.Errorf("%s missing from the all-in-one registry", n)
 		}
 	}
+	// nothing else: the 27 base modules + k8s + ai + mcp
+	if n := len(r.Names()); n != len(base)+3 || n != 30 {
+		t.Errorf("all-in-one registry has %d modules %v, want 30 (27 base + k8s, ai, mcp)", n, r.Names())
+	}
 
 	// A runtime can be built from it (nil config is accepted too).
 	rt, err := libkite.New(&libkite.Config{Registry: NewAllRegistry(nil), NoSignals: true})
