@@ -65,7 +65,7 @@ func Kwargs(args map[string]any) ([]starlark.Tuple, error) {
 	if len(args) == 0 {
 		return nil, nil
 	}
-	return startype.Kwargs(normalise(args).(map[string]any))
+	return startype.Kwargs(Normalize(args).(map[string]any))
 }
 
 // DecodeArgs decodes a JSON arguments text into an object. Empty text (or
@@ -107,10 +107,11 @@ func jsonKind(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// normalise turns json.Number leaves into int64 (integral, in range) or
-// float64 and leaves everything else alone: JSON → Starlark with the Kite
-// rule "integral numbers → int".
-func normalise(v any) any {
+// Normalize turns decoded JSON data (json.Number leaves allowed, as
+// DecodeArgs returns them) into plain data: integral numbers in range
+// become int64 (the Kite rule "integral numbers → int"), other numbers
+// float64. It modifies maps and slices in place and returns the result.
+func Normalize(v any) any {
 	switch x := v.(type) {
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
@@ -122,28 +123,22 @@ func normalise(v any) any {
 		return x.String()
 	case map[string]any:
 		for k, e := range x {
-			x[k] = normalise(e)
+			x[k] = Normalize(e)
 		}
 		return x
 	case []any:
 		for i, e := range x {
-			x[i] = normalise(e)
+			x[i] = Normalize(e)
 		}
 		return x
 	}
 	return v
 }
 
-// Normalize turns decoded JSON data (json.Number leaves allowed, as
-// DecodeArgs returns them) into plain data: integral numbers in range
-// become int64, other numbers float64. It modifies maps and slices in
-// place and returns the result.
-func Normalize(v any) any { return normalise(v) }
-
 // ToStarlark converts decoded JSON data (json.Number leaves allowed) to a
 // Starlark value: object→dict, array→list, integral numbers → int.
 func ToStarlark(v any) (starlark.Value, error) {
-	return startype.ToStarlark(normalise(v))
+	return startype.ToStarlark(Normalize(v))
 }
 
 // PlainData converts a Starlark value to plain Go data for JSON; a value
