@@ -8,10 +8,12 @@ import (
 	aicmd "github.com/project-starkite/starkite/aikite/cmd"
 	"github.com/project-starkite/starkite/aikite/loader"
 	"github.com/project-starkite/starkite/basekite/cmd"
+	"github.com/project-starkite/starkite/basekite/startup"
 	"github.com/project-starkite/starkite/basekite/version"
 )
 
 func main() {
+	startup.Done() // the GC percent of package initialisation ends here
 	if version.Edition == "" {
 		version.Edition = "ai"
 	}

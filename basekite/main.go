@@ -6,6 +6,10 @@ import (
 	"os"
 
 	"github.com/project-starkite/starkite/basekite/cmd"
+	"github.com/project-starkite/starkite/basekite/startup"
 )
 
-func main() { os.Exit(cmd.Main(os.Args)) }
+func main() {
+	startup.Done() // the GC percent of package initialisation ends here
+	os.Exit(cmd.Main(os.Args))
+}

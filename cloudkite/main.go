@@ -6,12 +6,14 @@ import (
 	"os"
 
 	"github.com/project-starkite/starkite/basekite/cmd"
+	"github.com/project-starkite/starkite/basekite/startup"
 	"github.com/project-starkite/starkite/basekite/version"
 	cloudcmd "github.com/project-starkite/starkite/cloudkite/cmd"
 	"github.com/project-starkite/starkite/cloudkite/loader"
 )
 
 func main() {
+	startup.Done() // the GC percent of package initialisation ends here
 	if version.Edition == "" {
 		version.Edition = "cloud"
 	}

@@ -105,3 +105,5 @@ replace (
 	github.com/project-starkite/starkite/libkite => ../libkite
 	github.com/project-starkite/starkite/sandbox/gvisor => ../sandbox/gvisor
 )
+
+replace github.com/santhosh-tekuri/jsonschema/v6 => ../third_party/jsonschema

@@ -7,6 +7,7 @@ import (
 
 	aicmd "github.com/project-starkite/starkite/aikite/cmd"
 	"github.com/project-starkite/starkite/basekite/cmd"
+	"github.com/project-starkite/starkite/basekite/startup"
 	"github.com/project-starkite/starkite/basekite/version"
 	cloudcmd "github.com/project-starkite/starkite/cloudkite/cmd"
 	kiteloader "github.com/project-starkite/starkite/kite/loader"
@@ -14,6 +15,7 @@ import (
 )
 
 func main() {
+	startup.Done() // the GC percent of package initialisation ends here
 	// First: gVisor re-executes this binary for its own helper processes
 	// and for the kite inside the sandbox (sandbox.md §6.2).
 	gvisor.Dispatch()
