@@ -19,7 +19,7 @@ MODULES    := libkite basekite sandbox/gvisor cloudkite aikite kite
 EDITIONS      := $(patsubst editions/%/manifest.env,%,$(wildcard editions/*/manifest.env))
 BUILD_TARGETS := $(patsubst build-all,build-kite,$(addprefix build-,$(EDITIONS)))
 
-.PHONY: all build $(BUILD_TARGETS) test test-go test-star lint check-tiers check-size bench ci clean
+.PHONY: all build $(BUILD_TARGETS) test test-go test-star lint check-containerfiles check-tiers check-size bench ci clean
 
 all: build
 
@@ -30,10 +30,10 @@ build: $(BUILD_TARGETS)
 $(BUILD_TARGETS): build-%:
 	@GO='$(GO)' TAGS='$(TAGS)' LDFLAGS='$(LDFLAGS)' scripts/build-edition.sh $(patsubst kite,all,$*) bin
 
-## test: vet + gofmt check, the edition tier check, every module's tests
-## (libkite with -race), then the Starlark conformance suites under tests/
-## through the CLI's test runner
-test: lint check-tiers test-go test-star
+## test: vet + gofmt check, the generated Containerfiles check, the edition
+## tier and size checks, every module's tests (libkite with -race), then the
+## Starlark conformance suites under tests/ through the CLI's test runner
+test: lint check-containerfiles check-tiers check-size test-go test-star
 
 test-go:
 	cd libkite && $(GO) test -race -count=1 ./...
@@ -54,18 +54,25 @@ lint:
 	@for m in $(MODULES); do (cd $$m && $(GO) vet ./...) || exit 1; done
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+## check-containerfiles: every editions/<name>/Containerfile is what
+## scripts/gen-containerfiles.sh makes from editions/Containerfile.in and the
+## manifest (run that script after editing either)
+check-containerfiles:
+	@scripts/gen-containerfiles.sh --check
+
 ## check-tiers: per edition, no forbidden dependency in `go list -deps` and
 ## the built binary registers exactly the manifest's modules
 check-tiers:
 	@GO='$(GO)' TAGS='$(TAGS)' scripts/check-tiers.sh
 
-## check-size: per edition, unstripped and stripped binary size against the
-## manifest's budgets (not part of test yet: some editions are over budget)
+## check-size: per edition, the release (stripped) and debug (unstripped)
+## binary sizes against the manifest's budgets, and the library footprint
+## table (libkite.New(nil) must stay within 5 MB)
 check-size:
 	@GO='$(GO)' TAGS='$(TAGS)' scripts/check-size.sh
 
-## bench: Go benchmarks of the hot paths plus CLI start-up time
-bench: build-base
+## bench: Go benchmarks of the hot paths plus every edition's start-up time
+bench: build
 	cd libkite && $(GO) test -run='^$$' -bench=. -benchmem ./...
 	cd kite && $(GO) test -run='^$$' -bench=Exec -benchtime=20x .
 	scripts/bench-startup.sh
