@@ -7,55 +7,8 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"slices"
-	"strings"
-
 	cloudloader "github.com/project-starkite/starkite/cloudkite/loader"
-	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/cmd/footprint"
 )
 
-// tier names modules the registry must hold: probes of the tier.
-var tier = []string{"json", "k8s"}
-
-func main() {
-	reg := cloudloader.NewCloudRegistry(nil)
-	names := reg.Names()
-	err := check(names)
-	if err == nil {
-		var rt *libkite.Runtime
-		if rt, err = libkite.New(&libkite.Config{Registry: reg}); err == nil {
-			err = rt.Execute(context.Background(), script(names))
-			rt.Close()
-		}
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "footprint-cloud:", err)
-		os.Exit(1)
-	}
-	fmt.Fprintf(os.Stderr, "footprint-cloud: %d modules\n", len(names))
-}
-
-// check reports a tier module missing from names.
-func check(names []string) error {
-	for _, t := range tier {
-		if !slices.Contains(names, t) {
-			return fmt.Errorf("registry lacks module %q (has %s)", t, strings.Join(names, " "))
-		}
-	}
-	return nil
-}
-
-// script prints 1 only when every name is a global of type module (an
-// undefined name already fails to compile).
-func script(names []string) string {
-	return fmt.Sprintf(`names = %q.split(" ")
-mods = [%s]
-bad = [names[i] for i, m in enumerate(mods) if type(m) != "module"]
-if bad:
-    fail("not modules: %%s" %% " ".join(bad))
-print(1)
-`, strings.Join(names, " "), strings.Join(names, ", "))
-}
+func main() { footprint.Main("footprint-cloud", cloudloader.NewCloudRegistry(nil), "json", "k8s") }
