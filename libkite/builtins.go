@@ -100,6 +100,14 @@ func WriteText(thread *starlark.Thread, text string) {
 
 // writeText emits text that may contain partial lines.
 func (rt *Runtime) writeText(thread *starlark.Thread, text string) {
+	rt.emitText(thread, limitOutput(thread, text))
+}
+
+// emitText is writeText after the output limit.
+func (rt *Runtime) emitText(thread *starlark.Thread, text string) {
+	if text == "" {
+		return
+	}
 	if rt.cfg.Print == nil {
 		writeStdout([]byte(text))
 		return
@@ -128,6 +136,17 @@ func (rt *Runtime) writeText(thread *starlark.Thread, text string) {
 // print is the thread print hook: a pending printf fragment is joined to
 // the printed line.
 func (rt *Runtime) print(thread *starlark.Thread, msg string) {
+	if st := stateOf(thread); st != nil && st.run != nil && st.run.lim.MaxOutputBytes > 0 {
+		line := limitOutput(thread, msg+"\n")
+		if line == "" {
+			return
+		}
+		if !strings.HasSuffix(line, "\n") { // cut by the cap: the rest is dropped
+			rt.emitText(thread, line)
+			return
+		}
+		msg = line[:len(line)-1]
+	}
 	if rt.cfg.Print == nil {
 		writeStdout([]byte(msg + "\n"))
 		return

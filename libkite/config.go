@@ -34,6 +34,12 @@ type Config struct {
 	// fails (never for calls a deny rule blocks); answers are serialised and
 	// "always" is remembered for the runtime's life.
 	PermissionPrompt func(PermissionDecision) PermissionAnswer
+	// Limits caps what each run may consume (limits.go); zero = none.
+	Limits Limits
+	// MemoryEnforcer, when set, says the environment enforces
+	// Limits.MaxMemoryBytes (the gVisor sandbox: its memory limit) and
+	// replaces the heap watchdog; the report shows this text as the method.
+	MemoryEnforcer string
 }
 
 // ConfigOption sets one Config field.

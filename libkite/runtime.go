@@ -66,6 +66,8 @@ type Runtime struct {
 	cleanups  []func()
 
 	closed atomic.Bool
+
+	lastReport atomic.Pointer[LimitsEnforced] // of the last limited run that finished
 }
 
 // New builds a runtime from cfg and opts (either may be nil). cfg itself
@@ -96,6 +98,9 @@ func NewSandboxed(cfg *Config, opts ...ConfigOption) (*Runtime, error) {
 func newRuntime(cfg *Config) (*Runtime, error) {
 	if cfg.OutputFormat == "" {
 		cfg.OutputFormat = "text"
+	}
+	if err := cfg.Limits.Validate(); err != nil {
+		return nil, err
 	}
 	checker, err := NewPermissionChecker(cfg.Permissions)
 	if err != nil {
@@ -199,7 +204,7 @@ func (rt *Runtime) buildPredeclared() (starlark.StringDict, error) {
 // NewThread returns a thread bound to this runtime: load(), print
 // routing, the permission checker and dry-run flag are installed.
 func (rt *Runtime) NewThread(name string) *starlark.Thread {
-	t := &starlark.Thread{Name: name, Load: rt.load, Print: rt.print}
+	t := &starlark.Thread{Name: name, Load: rt.load, Print: rt.print, OnMaxSteps: onMaxSteps}
 	t.SetLocal(stateKey, &threadState{rt: rt, checker: rt.checker, dryRun: rt.dryRun})
 	return t
 }
@@ -301,6 +306,7 @@ func (rt *Runtime) execute(ctx context.Context, filename string, src any) error 
 	if rt.closed.Load() {
 		return errClosed
 	}
+	ctx, r := rt.beginRun(ctx)
 	thread := rt.thread
 	b := bind(ctx, thread)
 	err := func() (err error) {
@@ -321,7 +327,7 @@ func (rt *Runtime) execute(ctx context.Context, filename string, src any) error 
 	}()
 	rt.flushPrintf(thread)
 	rt.runDefers()
-	return mapError(ctx, err)
+	return rt.endRun(r, mapError(ctx, err))
 }
 
 // runEntryPoint calls Config.EntryPoint when the script defines it and did
@@ -375,6 +381,7 @@ func (rt *Runtime) ExecuteRepl(ctx context.Context, src string) error {
 	if rt.closed.Load() {
 		return errClosed
 	}
+	ctx, r := rt.beginRun(ctx)
 	thread := rt.thread
 	b := bind(ctx, thread)
 	err := func() (err error) {
@@ -401,7 +408,7 @@ func (rt *Runtime) ExecuteRepl(ctx context.Context, src string) error {
 		return err
 	}()
 	rt.flushPrintf(thread)
-	return mapError(ctx, err)
+	return rt.endRun(r, mapError(ctx, err))
 }
 
 // sameValue reports whether a and b are the same value (identity for
@@ -417,6 +424,7 @@ func (rt *Runtime) Eval(ctx context.Context, expr string) (starlark.Value, error
 	if rt.closed.Load() {
 		return nil, errClosed
 	}
+	ctx, r := rt.beginRun(ctx)
 	thread := rt.NewThread("eval")
 	b := bind(ctx, thread)
 	v, err := func() (v starlark.Value, err error) {
@@ -426,7 +434,10 @@ func (rt *Runtime) Eval(ctx context.Context, expr string) (starlark.Value, error
 	}()
 	rt.flushPrintf(thread)
 	if err != nil {
-		return nil, mapError(ctx, err)
+		err = mapError(ctx, err)
+	}
+	if err = rt.endRun(r, err); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -468,6 +479,7 @@ func (rt *Runtime) call(ctx context.Context, fn starlark.Callable, args []any, k
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	ctx, r := rt.beginRun(ctx)
 	pt := rt.spare.Swap(nil)
 	if pt == nil {
 		pt = rt.threads.Get().(*pooledThread)
@@ -477,7 +489,10 @@ func (rt *Runtime) call(ctx context.Context, fn starlark.Callable, args []any, k
 		rt.threads.Put(pt)
 	}
 	if err != nil {
-		return nil, mapError(ctx, err)
+		err = mapError(ctx, err)
+	}
+	if err = rt.endRun(r, err); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -518,16 +533,24 @@ func bind(ctx context.Context, thread *starlark.Thread) binding {
 
 func bindState(ctx context.Context, thread *starlark.Thread, st *threadState) binding {
 	st.ctx = ctx
+	if st.rt == nil || st.rt.cfg.Limits.IsZero() {
+		// no limits: nothing to join (skips a context lookup per call)
+	} else if r := runOf(ctx); r != nil {
+		st.run = r
+		if r.lim.MaxSteps > 0 {
+			r.bindSteps(thread, st)
+		}
+	}
 	if st.cancelled.Load() { // only libkite cancels its threads
 		st.cancelled.Store(false)
 		thread.Uncancel()
 	}
 	if ctx.Done() == nil {
-		return binding{st: st}
+		return binding{thread: thread, st: st}
 	}
 	if err := ctx.Err(); err != nil {
 		cancelThread(thread, st, err.Error())
-		return binding{st: st}
+		return binding{thread: thread, st: st}
 	}
 	st.mu.Lock()
 	gen := st.gen
@@ -539,7 +562,7 @@ func bindState(ctx context.Context, thread *starlark.Thread, st *threadState) bi
 		}
 		st.mu.Unlock()
 	})
-	return binding{st: st, stop: stop}
+	return binding{thread: thread, st: st, stop: stop}
 }
 
 // cancelThread stops thread at its next step and remembers that it must
@@ -551,11 +574,18 @@ func cancelThread(thread *starlark.Thread, st *threadState, reason string) {
 
 // binding is the link between one execution on a thread and its context.
 type binding struct {
-	st   *threadState
-	stop func() bool
+	thread *starlark.Thread
+	st     *threadState
+	stop   func() bool
 }
 
 func (b binding) release() {
+	if r := b.st.run; r != nil {
+		if r.lim.MaxSteps > 0 {
+			r.releaseSteps(b.thread, b.st)
+		}
+		b.st.run = nil
+	}
 	if b.stop != nil {
 		b.stop()
 		b.st.mu.Lock()

@@ -28,6 +28,11 @@ type threadState struct {
 	gen       uint64      // execution generation, guards late context cancels
 	cancelled atomic.Bool // the thread was cancelled and must be uncancelled before reuse
 	pbuf      []byte      // printf output not yet terminated by a newline
+
+	// the limited run the current execution belongs to (nil: none), and
+	// the thread's step counter at binding and its granted limit
+	run                 *run
+	stepBase, stepLimit uint64
 }
 
 const stateKey = "libkite.state"

@@ -293,6 +293,9 @@ func run(thread *starlark.Thread, name, label string, n int, opts options, job f
 		if opts.workers > 0 && opts.workers < n {
 			size = opts.workers
 		}
+		if limit := libkite.MaxThreads(thread); limit > 0 && limit < size {
+			size = limit // the run's Limits.MaxGoroutines
+		}
 		pool.run(size, n, func(i int) {
 			switch {
 			case ctx.Err() != nil:
