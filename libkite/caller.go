@@ -47,12 +47,14 @@ func (c *Caller) Call(fn starlark.Callable, args starlark.Tuple, kwargs []starla
 	if c.rt == nil {
 		return c.callDetached(fn, args, kwargs)
 	}
-	// Limits.MaxGoroutines: wait for a script-thread slot of the run.
-	release, ok := runOf(c.ctx).acquireThread(c.ctx)
-	if !ok {
-		return nil, context.Cause(c.ctx)
+	if c.rt.cfg.Limits.MaxGoroutines > 0 {
+		// wait for one of the run's script-thread slots
+		release, ok := runOf(c.ctx).acquireThread(c.ctx)
+		if !ok {
+			return nil, context.Cause(c.ctx)
+		}
+		defer release()
 	}
-	defer release()
 	var (
 		val     starlark.Value
 		callErr error

@@ -349,7 +349,7 @@ func MaxThreads(thread *starlark.Thread) int {
 	return 0
 }
 
-// heapSample is the runtime/metrics sample the watchdog reads.
+// heapMetric is the runtime/metrics sample the watchdog reads.
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
 // watchHeap stops the run when the process heap goes above MaxMemoryBytes.

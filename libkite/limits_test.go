@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,11 +24,11 @@ func limited(t testing.TB, lim libkite.Limits, opts ...libkite.ConfigOption) (*l
 	reg := libkite.NewRegistry(nil)
 	reg.Register(concur.New())
 	out := &strings.Builder{}
-	var mu = make(chan struct{}, 1)
+	var mu sync.Mutex
 	print := func(_ *starlark.Thread, msg string) {
-		mu <- struct{}{}
+		mu.Lock()
+		defer mu.Unlock()
 		out.WriteString(msg + "\n")
-		<-mu
 	}
 	rt, err := libkite.NewTrusted(&libkite.Config{Registry: reg, Print: print, NoSignals: true},
 		append(opts, libkite.WithLimits(lim))...)
