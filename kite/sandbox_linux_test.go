@@ -494,3 +494,60 @@ func TestSandboxWatch(t *testing.T) {
 		t.Errorf("exit %d, want 130\n%s", code, stderr)
 	}
 }
+
+// memoryCgroupSettable predicts whether runsc can put the sandbox in a
+// memory cgroup here: as root with the memory controller mounted (v1) or
+// enabled (v2). Rootless runs without delegation cannot.
+func memoryCgroupSettable() bool {
+	if os.Geteuid() != 0 {
+		return false
+	}
+	if st, err := os.Stat("/sys/fs/cgroup/memory"); err == nil && st.IsDir() {
+		return true
+	}
+	b, err := os.ReadFile("/sys/fs/cgroup/cgroup.controllers")
+	return err == nil && strings.Contains(string(b), "memory")
+}
+
+func TestSandboxMemoryLimit(t *testing.T) {
+	e := newSandboxEnv(t)
+	cgroup := memoryCgroupSettable()
+	t.Logf("memory cgroup settable: %v", cgroup)
+
+	// the report inside says how --max-memory is enforced, and the script
+	// sees the cap as the machine's memory
+	e.write(filepath.Join(e.work, "meminfo.star"), `print(read_text("/proc/meminfo").splitlines()[0])`+"\n")
+	r := e.kite(e.work, "", nil, "run", "--sandbox", "--allow-all", "--max-memory=512MiB", "--debug", "meminfo.star").must(t)
+	if cgroup {
+		r.lines(t, "MemTotal:         524288 kB")
+		if !strings.Contains(r.stderr, "max_memory = 512 MiB, enforced by gVisor sandbox: a host memory cgroup of 512 MiB") {
+			t.Errorf("report does not name the sandbox's cgroup:\n%s", r.stderr)
+		}
+	} else if !strings.Contains(r.stderr, "enforced by heap watchdog") || !strings.Contains(r.stderr, "not the sandbox: ") {
+		t.Errorf("report does not say why the sandbox cannot enforce memory:\n%s", r.stderr)
+	}
+
+	// allocation bombs: list growth, and big strings
+	for name, src := range map[string]string{
+		"list":   "x = []\nfor i in range(1 << 40):\n    x.append(str(i) * 20)\n",
+		"string": "x = []\nfor i in range(64):\n    x.append(str(i) * (1 << 28))\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			e.write(filepath.Join(e.work, name+".star"), src)
+			start := time.Now()
+			r := e.kite(e.work, "", nil, "run", "--sandbox", "--allow-all", "--max-memory=256MiB", "-o", "json", name+".star")
+			t.Logf("stopped after %v", time.Since(start))
+			if r.code != 1 || !strings.Contains(r.stderr, "max_memory limit exceeded") || !strings.Contains(r.stderr, "(raise --max-memory)") ||
+				!strings.Contains(r.stderr, `"stopped_by":"max_memory"`) {
+				t.Fatalf("exit %d, want 1 with a max_memory stop and report\nstderr:\n%s", r.code, r.stderr)
+			}
+			want := "heap at " // the watchdog inside the sandbox
+			if cgroup {
+				want = "the sandbox reached its memory cgroup limit of 268435456 bytes and the kernel killed it"
+			}
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+			}
+		})
+	}
+}

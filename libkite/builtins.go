@@ -2,6 +2,8 @@ package libkite
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -181,8 +183,27 @@ func (rt *Runtime) flushPrintf(thread *starlark.Thread) {
 }
 
 // runDefers runs deferred callables LIFO, once each, on a fresh thread;
-// their errors are ignored.
-func (rt *Runtime) runDefers() {
+// their errors are ignored. ctx is the run's: its limits hold for deferred
+// code too. A run stopped from outside (Ctrl-C, a watch restart) still
+// cleans up, until the run's own deadline; a run a limit stopped runs no
+// more script code, so its defers are dropped.
+func (rt *Runtime) runDefers(ctx context.Context) {
+	if ctx.Err() != nil {
+		var le *LimitError
+		if r := runOf(ctx); errors.As(context.Cause(ctx), &le) || r != nil && r.stopped.Load() != nil {
+			rt.cleanupMu.Lock()
+			rt.defers = nil
+			rt.cleanupMu.Unlock()
+			return
+		}
+		d, hasDeadline := ctx.Deadline()
+		ctx = context.WithoutCancel(ctx)
+		if hasDeadline {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, d)
+			defer cancel()
+		}
+	}
 	for {
 		rt.cleanupMu.Lock()
 		n := len(rt.defers)
@@ -194,7 +215,9 @@ func (rt *Runtime) runDefers() {
 		rt.defers = rt.defers[:n-1]
 		rt.cleanupMu.Unlock()
 		thread := rt.NewThread("defer")
+		b := bind(ctx, thread)
 		func() {
+			defer b.release()
 			defer func() { _ = recover() }()
 			_, _ = starlark.Call(thread, fn, nil, nil)
 		}()

@@ -185,6 +185,7 @@ func (rt *Runtime) endRun(r *run, err error) error {
 	}
 	if r.watchDone != nil {
 		close(r.watchDone)
+		r.sampleHeap(heapSample()) // a run shorter than a tick still reports its heap
 	}
 	var le *LimitError
 	if errors.As(context.Cause(r.ctx), &le) && r.ctx.Err() != nil {
@@ -354,21 +355,11 @@ const heapMetric = "/memory/classes/heap/objects:bytes"
 
 // watchHeap stops the run when the process heap goes above MaxMemoryBytes.
 func (r *run) watchHeap() {
-	sample := []metrics.Sample{{Name: heapMetric}}
+	sample := heapSample()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	check := func() bool {
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
-			return false
-		}
-		h := sample[0].Value.Uint64()
-		for {
-			p := r.peakHeap.Load()
-			if h <= p || r.peakHeap.CompareAndSwap(p, h) {
-				break
-			}
-		}
+		h := r.sampleHeap(sample)
 		if h > uint64(r.lim.MaxMemoryBytes) {
 			r.trip(&LimitError{Limit: LimitMemory, Detail: fmt.Sprintf("heap at %d bytes, above %d", h, r.lim.MaxMemoryBytes)})
 			return true
@@ -388,6 +379,23 @@ func (r *run) watchHeap() {
 			if check() {
 				return
 			}
+		}
+	}
+}
+
+func heapSample() []metrics.Sample { return []metrics.Sample{{Name: heapMetric}} }
+
+// sampleHeap reads the heap size and raises the run's peak to it.
+func (r *run) sampleHeap(sample []metrics.Sample) uint64 {
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	h := sample[0].Value.Uint64()
+	for {
+		p := r.peakHeap.Load()
+		if h <= p || r.peakHeap.CompareAndSwap(p, h) {
+			return h
 		}
 	}
 }

@@ -248,3 +248,62 @@ func BenchmarkLimitStopLatency(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "stop-ms")
 }
+
+func TestLimitsHoldForDeferredFunctions(t *testing.T) {
+	rt, out := limited(t, libkite.Limits{MaxSteps: 100_000})
+	err := rt.Execute(context.Background(), `
+def cleanup():
+    print("cleanup started")
+`+indent(endless)+`
+defer(cleanup)
+print("body done")
+`)
+	wantStopped(t, rt, err, libkite.LimitSteps)
+	if got := out.String(); got != "body done\ncleanup started\n" {
+		t.Fatalf("output = %q", got)
+	}
+}
+
+func TestLimitsHoldForTestFiles(t *testing.T) {
+	rt, _ := limited(t, libkite.Limits{MaxSteps: 100_000})
+	results, err := rt.ExecuteTests(context.Background(), `
+def test_a_quick():
+    pass
+
+def test_b_endless():
+`+indent(endless)+`
+def test_c_after():
+    pass
+`)
+	wantStopped(t, rt, err, libkite.LimitSteps)
+	if len(results) != 3 || results[0].Error != nil || results[1].Error == nil || results[2].Error == nil {
+		t.Fatalf("results = %+v, want a passing first test and the rest failed by the limit", results)
+	}
+}
+
+// indent puts src inside a function body.
+func indent(src string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSuffix(src, "\n"), "\n", "\n    ") + "\n"
+}
+
+func TestARunStoppedByALimitDropsItsDefers(t *testing.T) {
+	rt, out := limited(t, libkite.Limits{MaxSteps: 100_000})
+	err := rt.Execute(context.Background(), "defer(lambda: print(\"cleanup\"))\n"+endless)
+	wantStopped(t, rt, err, libkite.LimitSteps)
+	if got := out.String(); got != "" {
+		t.Fatalf("deferred code ran after the limit stopped the run: %q", got)
+	}
+}
+
+func TestACancelledRunStillRunsItsDefers(t *testing.T) {
+	rt, out := limited(t, libkite.Limits{MaxSteps: 1 << 40})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	err := rt.Execute(ctx, "defer(lambda: print(\"cleanup\"))\n"+endless)
+	if err == nil || errors.Is(err, libkite.ErrLimitExceeded) {
+		t.Fatalf("err = %v, want the caller's cancellation", err)
+	}
+	if got := out.String(); got != "cleanup\n" {
+		t.Fatalf("output = %q, want the deferred cleanup", got)
+	}
+}

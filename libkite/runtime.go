@@ -326,7 +326,7 @@ func (rt *Runtime) execute(ctx context.Context, filename string, src any) error 
 		return err
 	}()
 	rt.flushPrintf(thread)
-	rt.runDefers()
+	rt.runDefers(ctx)
 	return rt.endRun(r, mapError(ctx, err))
 }
 

@@ -1,6 +1,7 @@
 package libkite
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -90,20 +91,25 @@ func (rt *Runtime) UnregisterSignalHandler(name string) {
 	}
 }
 
-// handleSignal runs the script's handler for sig, then its defers.
+// handleSignal runs the script's handler for sig, then its defers, as a
+// run of their own: Config.Limits bound them like any other script code.
 func (rt *Runtime) handleSignal(sig string) {
 	rt.cleanupMu.Lock()
 	fn := rt.handlers[sig]
 	rt.cleanupMu.Unlock()
+	ctx, r := rt.beginRun(context.Background())
 	if fn != nil {
 		thread := rt.NewThread("signal")
+		b := bind(ctx, thread)
 		func() {
+			defer b.release()
 			defer func() { _ = recover() }()
 			_, _ = starlark.Call(thread, fn, starlark.Tuple{starlark.String(sig)}, nil)
 		}()
 		rt.flushPrintf(thread)
 	}
-	rt.runDefers()
+	rt.runDefers(ctx)
+	_ = rt.endRun(r, nil)
 }
 
 // osExit is replaced in tests.

@@ -159,3 +159,22 @@ func TestDefaultSignalHandler(t *testing.T) {
 		t.Fatal("remove left the default installed")
 	}
 }
+
+func TestSignalHandlersRunUnderTheLimits(t *testing.T) {
+	rt, out := capture(t, nil, libkite.WithLimits(libkite.Limits{MaxSteps: 100_000}))
+	src := `
+def on_hup(name):
+    print("handler " + name)
+    for i in range(1 << 62):
+        pass
+on_signal("SIGHUP", on_hup)
+`
+	if err := rt.ExecuteRepl(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(syscall.Getpid(), syscall.SIGHUP)
+	waitFor(t, "the handler's run to be stopped", func() bool { return rt.LimitsEnforced().StoppedBy == libkite.LimitSteps })
+	if !strings.Contains(out.String(), "handler hangup") {
+		t.Fatalf("handler did not run: %q", out.String())
+	}
+}

@@ -41,10 +41,19 @@ func (rt *Runtime) ExecuteTests(ctx context.Context, src string) ([]TestResult, 
 // setup() before and teardown() after each. A top-level exit(0) runs no
 // tests and returns (nil, nil); a top-level exit(n) returns *ExitError.
 // exit(n) inside a test fails that test with an error wrapping *ExitError.
+//
+// The whole file is one run: Config.Limits cap the top level, every test
+// and every hook together.
 func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg TestConfig) ([]TestResult, error) {
 	if rt.closed.Load() {
 		return nil, errClosed
 	}
+	ctx, r := rt.beginRun(ctx)
+	results, err := rt.executeTests(ctx, src, cfg)
+	return results, rt.endRun(r, err)
+}
+
+func (rt *Runtime) executeTests(ctx context.Context, src string, cfg TestConfig) ([]TestResult, error) {
 	thread := rt.thread
 	b := bind(ctx, thread)
 	globals, err := func() (g starlark.StringDict, err error) {
@@ -64,7 +73,7 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 	rt.flushPrintf(thread)
 	if err != nil {
 		b.release()
-		rt.runDefers()
+		rt.runDefers(ctx)
 		return nil, mapError(ctx, err)
 	}
 	var names []string
@@ -97,7 +106,7 @@ func (rt *Runtime) ExecuteTestsWithConfig(ctx context.Context, src string, cfg T
 		}
 	}
 	b.release()
-	rt.runDefers()
+	rt.runDefers(ctx)
 	if err := ctx.Err(); err != nil {
 		return results, err
 	}

@@ -26,6 +26,7 @@ type cliCase struct {
 	outHas    []string // substrings of stdout
 	errHas    []string // substrings of stderr
 	errPrefix string   // stderr prefix
+	errNotHas []string // substrings stderr must not have
 }
 
 func str(s string) *string { return &s }
@@ -76,7 +77,8 @@ func TestCLI(t *testing.T) {
 		{name: "debug before run", files: map[string]string{"s.star": helloScript}, args: []string{"--debug", "run", "s.star"}, outHas: []string{"[DEBUG] Loaded variables: map[]"}},
 		{name: "var= form and comma kept", args: []string{"exec", "print(1)", "--var=t=a,b", "--var", "j=[1, 2]", "--debug"}, outHas: []string{"[DEBUG] Loaded variables: map[j:[1 2] t:a,b]"}},
 		{name: "STARKITE_DEBUG", args: []string{"exec", "print(1)"}, env: map[string]string{"STARKITE_DEBUG": "true"},
-			outHas: []string{"[DEBUG] Loaded variables:"}, stderr: str("[DEBUG] Debug mode enabled via STARKITE_DEBUG\n")},
+			outHas: []string{"[DEBUG] Loaded variables:"}, errPrefix: "[DEBUG] Debug mode enabled via STARKITE_DEBUG\n[DEBUG] limits: ",
+			errHas: []string{"max_steps = 100000000000 steps, enforced by Starlark execution steps", "max_memory = 4.0 GiB, enforced by heap watchdog", "timeout = 5m0s", "used 6 steps, 2 bytes of output"}},
 		{name: "--debug=false beats STARKITE_DEBUG", args: []string{"exec", "print(1)", "--debug=false"}, env: map[string]string{"STARKITE_DEBUG": "1"}, stdout: str("1\n"), stderr: empty},
 		{name: "var-file after script", files: map[string]string{"s.star": helloScript, "v.yaml": "a: 1\nm: {k: v}\n"}, args: []string{"s.star", "--var-file", "v.yaml", "--debug"},
 			outHas: []string{"[DEBUG] Loaded variables: map[a:1 m:map[k:v] m.k:v]"}},
@@ -175,6 +177,28 @@ func TestCLI(t *testing.T) {
 			errPrefix: "Error: invalid --output \"xml\" (want text, json, yaml, table)\n"},
 		{name: "invalid STARKITE_OUTPUT ignored", args: []string{"exec", "print(1)"}, env: map[string]string{"STARKITE_OUTPUT": "xml"}, stdout: str("1\n"), stderr: empty},
 
+		// --- execution limits ---
+		{name: "max-steps stops a loop", args: []string{"exec", loopScript, "--max-steps", "1_000_000"}, code: 1, stdout: empty,
+			stderr: str("Error: script stopped: max_steps limit exceeded: more than 1000000 steps (raise --max-steps)\n")},
+		{name: "STARKITE_MAX_STEPS", args: []string{"exec", loopScript}, env: map[string]string{"STARKITE_MAX_STEPS": "100000"}, code: 1,
+			errHas: []string{"more than 100000 steps (raise --max-steps)"}},
+		{name: "max-steps 0 disables it", args: []string{"exec", "print(len([i for i in range(100000)]))", "--max-steps", "0", "-o", "json"}, stdout: str("100000\n"),
+			errHas: []string{`{"limits_enforced":{"limits":{"timeout":300000000000,`}, errNotHas: []string{"max_steps"}},
+		{name: "max-output caps what is printed", args: []string{"exec", `for i in range(1000): print("x" * 99)`, "--max-output", "1kB"}, code: 1,
+			stdout: str(strings.Repeat(strings.Repeat("x", 99)+"\n", 10)), stderr: str("Error: script stopped: max_output limit exceeded: more than 1000 bytes of output (raise --max-output)\n")},
+		{name: "max-memory stops list growth", args: []string{"exec", "x = []\nfor i in range(1 << 40):\n    x.append(str(i) * 10)", "--max-memory", "64MiB"}, code: 1,
+			errHas: []string{"Error: script stopped: max_memory limit exceeded: heap at ", "(raise --max-memory)"}},
+		{name: "-o json reports the limits", args: []string{"exec", loopScript, "--max-steps", "50000", "-o", "json"}, code: 1,
+			errHas: []string{`"stopped_by":"max_steps"`, `"max_steps":50000`, `"enforced":{"max_goroutines":`}},
+		{name: "-o yaml reports the limits", args: []string{"exec", "print(1)", "-o", "yaml"}, stdout: str("1\n"),
+			errHas: []string{"limits_enforced:\n", "max_output_bytes: 1073741824\n"}},
+		{name: "invalid max-memory", args: []string{"exec", "print(1)", "--max-memory", "lots"}, code: 2, stdout: empty,
+			errPrefix: "Error: invalid --max-memory \"lots\": want a size such as 512MiB, 2GB or 1048576\n"},
+		{name: "negative max-goroutines", args: []string{"exec", "print(1)", "--max-goroutines", "-1"}, code: 2, stdout: empty,
+			errPrefix: "Error: invalid --max-goroutines \"-1\": want a whole number, 0 or more\n"},
+		{name: "invalid STARKITE_MAX_OUTPUT", args: []string{"exec", "print(1)"}, env: map[string]string{"STARKITE_MAX_OUTPUT": "1 bushel"}, code: 2, stdout: empty,
+			errPrefix: "Error: invalid STARKITE_MAX_OUTPUT \"1 bushel\": "},
+
 		// --- debug error chain ---
 		{name: "debug prints error chain", args: []string{"exec", `fail("x")`, "--debug"}, code: 1,
 			errHas: []string{"Error: script error: x\n", "[DEBUG] error chain:", "*libkite.ScriptError", "*starlark.EvalError"}},
@@ -211,6 +235,11 @@ func check(t *testing.T, tc cliCase, res result) {
 	for _, s := range tc.errHas {
 		if !strings.Contains(res.stderr, s) {
 			t.Errorf("stderr lacks %q", s)
+		}
+	}
+	for _, s := range tc.errNotHas {
+		if strings.Contains(res.stderr, s) {
+			t.Errorf("stderr has %q", s)
 		}
 	}
 	if tc.errPrefix != "" && !strings.HasPrefix(res.stderr, tc.errPrefix) {
@@ -269,7 +298,7 @@ func TestShebang(t *testing.T) {
 				exe = filepath.Join(tc.dir, exe)
 			}
 			res := runExe(t, exe, invocation{args: tc.args, dir: tc.dir, env: map[string]string{"PATH": pathEnv}})
-			if res.code != 0 || !strings.HasSuffix(res.stdout, "shebang ok\n") || res.stderr != "" {
+			if res.code != 0 || !strings.HasSuffix(res.stdout, "shebang ok\n") || tc.args == nil && res.stderr != "" {
 				t.Fatalf("%s", res)
 			}
 			if tc.args != nil && !strings.Contains(res.stdout, "[DEBUG] Loaded variables: map[a:1]") {

@@ -89,6 +89,7 @@ func describeError(w io.Writer, bin string, err error) int {
 		exitErr  *libkite.ExitError
 		usage    *usageError
 		timeout  *timeoutError
+		limit    *limitStopped
 		coded    *exitCodeError
 		synErr   syntax.Error
 		synPtr   *syntax.Error
@@ -105,6 +106,12 @@ func describeError(w io.Writer, bin string, err error) int {
 	case errors.As(err, &timeout):
 		fmt.Fprintf(w, "Error: %s\n", timeout.Error())
 		return libkite.ExitTimeout
+	case errors.As(err, &limit):
+		fmt.Fprintf(w, "Error: %s\n", limit.Error())
+		if limit.err.ExitCode != 0 {
+			return limit.err.ExitCode
+		}
+		return libkite.ExitScriptError
 	case errors.As(err, &coded):
 		fmt.Fprintf(w, "Error: %s\n", coded.err)
 		return coded.code

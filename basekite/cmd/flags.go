@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/project-starkite/starkite/libkite"
 )
 
 // Global flag names (cli.md §2).
@@ -58,7 +60,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "allow-all", Usage: "same as --permissions=allow-all: everything"},
 		&cli.StringFlag{Name: flagAuditLog, Usage: "append one JSON line per permission decision to `file`"},
 		&cli.BoolFlag{Name: flagPrompt, Usage: "ask on the terminal before failing a call no rule grants (y = once, a = always); never asks without a terminal"},
-	}, sandboxFlags()...)
+	}, append(limitFlags(), sandboxFlags()...)...)
 }
 
 // permissionSelection reads --permissions and its aliases: at most one may
@@ -116,9 +118,10 @@ type options struct {
 	Debug       bool
 	DryRun      bool
 	Output      string
-	Permissions string // profile name; "" = default posture
-	AuditLog    string // --audit-log file ("" = none)
-	Prompt      bool   // --prompt
+	Permissions string         // profile name; "" = default posture
+	AuditLog    string         // --audit-log file ("" = none)
+	Prompt      bool           // --prompt
+	Limits      libkite.Limits // --max-* and --timeout (resolved by newSession)
 }
 
 // resolveOptions reads the global flags with their env fallbacks

@@ -283,8 +283,7 @@ func wrapWords(words []string, indent string, width int) string {
 func (r *repl) runUnit(ctx context.Context, src string, sigs <-chan os.Signal) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	runCtx, cancelDeadline := r.s.deadline(ctx)
-	defer cancelDeadline()
+	runCtx := ctx // each unit is one libkite run: Limits carry --timeout
 	done := make(chan error, 1)
 	go func() { done <- r.exec(runCtx, src) }()
 	interrupted := false
@@ -345,7 +344,7 @@ func (r *repl) report(ctx context.Context, err error, interrupted bool) error {
 		fmt.Fprintln(r.s.out, "Interrupted")
 	default:
 		var msg strings.Builder
-		describeError(&msg, r.bin, r.s.timedOut(ctx, err))
+		describeError(&msg, r.bin, r.s.stopped(ctx, err))
 		text := msg.String()
 		if errors.As(err, new(*evalError)) {
 			text = strings.ReplaceAll(text, "<eval>:", "<repl>:")

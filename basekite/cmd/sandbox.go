@@ -138,7 +138,7 @@ func handOffToSandbox(c *cli.Context, scripts ...string) (handled bool, err erro
 // inner kite, which has reported its own error, becomes the same exit
 // status here with nothing more printed.
 func (s *session) runInSandbox(ctx context.Context, p sandbox.Profile, args []string, script string) error {
-	state := handedSession{Permissions: s.perms}
+	state := handedSession{Permissions: s.perms, HostMemTotal: memTotal()}
 	var extra []*os.File
 	if s.audit != nil {
 		extra = append(extra, s.audit)
@@ -153,18 +153,25 @@ func (s *session) runInSandbox(ctx context.Context, p sandbox.Profile, args []st
 		return err
 	}
 	err = sandbox.Backend.Run(ctx, sandbox.ExecSpec{
-		ScriptPath: script,
-		Args:       args,
-		Env:        append(withoutEnv(os.Environ(), sessionEnvVar), sessionEnvVar+"="+string(data)),
-		Profile:    p,
-		ExtraFiles: extra,
-		Debug:      s.opts.Debug,
+		ScriptPath:  script,
+		Args:        args,
+		Env:         append(withoutEnv(os.Environ(), sessionEnvVar), sessionEnvVar+"="+string(data)),
+		Profile:     p,
+		ExtraFiles:  extra,
+		Debug:       s.opts.Debug,
+		MemoryBytes: s.opts.Limits.MaxMemoryBytes,
 	})
 	var exit *sandbox.ExitError
 	if errors.As(err, &exit) {
 		return libkite.NewExitError(exit.Code)
 	}
-	return err
+	var le *libkite.LimitError
+	if errors.As(err, &le) {
+		// the sandbox died at a limit: the kite inside could not report
+		writeLimitsReport(s.errw, s.opts, libkite.LimitsEnforced{Limits: s.opts.Limits, StoppedBy: le.Limit,
+			Enforced: map[libkite.Limit]string{le.Limit: "the gVisor sandbox's memory cgroup"}})
+	}
+	return s.stopped(ctx, err)
 }
 
 // checkVisible fails early, with the fix, when path would not exist
@@ -218,6 +225,9 @@ type handedSession struct {
 	Permissions *libkite.PermissionConfig `yaml:"permissions"`
 	Vars        []byte                    `yaml:"vars"`               // varstore snapshot
 	AuditFD     int                       `yaml:"audit_fd,omitempty"` // the open --audit-log file
+	// HostMemTotal is the host's MemTotal: inside, a smaller MemTotal
+	// shows the --max-memory cgroup took effect.
+	HostMemTotal uint64 `yaml:"host_mem_total,omitempty"`
 }
 
 // handed is the session this process received from outside the

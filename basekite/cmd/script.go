@@ -107,6 +107,7 @@ type session struct {
 	out, errw io.Writer
 	audit     *os.File                                                  // --audit-log, open for the session
 	prompt    func(libkite.PermissionDecision) libkite.PermissionAnswer // --prompt on a terminal
+	memNote   string                                                    // why the sandbox cannot enforce --max-memory
 }
 
 // close releases what the session opened (the audit log).
@@ -124,6 +125,9 @@ func newSession(c *cli.Context) (*session, error) {
 		return nil, err
 	}
 	if err = checkOutput(s.opts); err != nil {
+		return nil, err
+	}
+	if s.opts.Limits, err = resolveLimits(c, s.opts.Timeout); err != nil {
 		return nil, err
 	}
 	switch {
@@ -170,6 +174,7 @@ func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config))
 		Debug:            o.Debug,
 		DryRun:           o.DryRun,
 		PermissionPrompt: s.prompt,
+		Limits:           o.Limits,
 	}
 	if s.audit != nil {
 		cfg.AuditLog = s.audit
@@ -177,6 +182,9 @@ func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config))
 	if s.out != io.Writer(os.Stdout) { // in-process callers capture print()
 		out := s.out
 		cfg.Print = func(_ *starlark.Thread, msg string) { fmt.Fprintln(out, msg) }
+	}
+	if handed != nil {
+		s.memNote = applySandboxMemory(cfg, handed)
 	}
 	if configure != nil {
 		configure(cfg)
@@ -192,7 +200,8 @@ func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config))
 	return rt, func() { rt.Close(); reg.Close() }, nil
 }
 
-// deadline applies --timeout (<= 0: none) to ctx.
+// deadline applies --timeout (<= 0: none) to ctx, for work that is not
+// one libkite run (whose Limits.Timeout carries --timeout itself).
 func (s *session) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
 	if s.opts.Timeout > 0 {
 		return context.WithTimeout(ctx, time.Duration(s.opts.Timeout)*time.Second)
@@ -200,9 +209,22 @@ func (s *session) deadline(ctx context.Context) (context.Context, context.Cancel
 	return ctx, func() {}
 }
 
-// timedOut turns an error caused by the --timeout deadline into the
-// timeout error the CLI reports (exit 5).
-func (s *session) timedOut(ctx context.Context, err error) error {
+// stopped turns an error of a run a limit stopped into the error the CLI
+// reports: --timeout's (exit 5), or the limit's with the flag raising it;
+// a deadline of ctx counts as --timeout's.
+func (s *session) stopped(ctx context.Context, err error) error {
+	var (
+		le *libkite.LimitError
+		se *libkite.ScriptError
+	)
+	if errors.As(err, &le) && errors.As(err, &se) {
+		if le.Limit == libkite.LimitTimeout {
+			return &timeoutError{seconds: s.opts.Timeout, err: err}
+		}
+		if flag := limitHints[le.Limit]; flag != "" {
+			return &limitStopped{err: se, flag: flag}
+		}
+	}
 	if err != nil && s.opts.Timeout > 0 && !libkite.IsExitError(err) &&
 		(errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 		return &timeoutError{seconds: s.opts.Timeout, err: err}
@@ -227,9 +249,9 @@ func executeScript(c *cli.Context, scriptPath, src string) error {
 		return err
 	}
 	defer closeRT()
-	ctx, cancel := s.deadline(c.Context)
-	defer cancel()
-	return s.timedOut(ctx, rt.Execute(ctx, src))
+	err = rt.Execute(c.Context, src)
+	s.writeLimitsReport(rt)
+	return s.stopped(c.Context, err)
 }
 
 // buildVarStore loads the variable tiers in the order of cli.md §4.1:
@@ -279,12 +301,18 @@ func WithScriptRuntime(c *cli.Context, scriptPath string, configure func(*libkit
 		return err
 	}
 	defer s.close()
-	rt, closeRT, err := s.newRuntime(scriptPath, configure)
+	// --timeout bounds the whole session here, not each call
+	rt, closeRT, err := s.newRuntime(scriptPath, func(cfg *libkite.Config) {
+		cfg.Limits.Timeout = 0
+		if configure != nil {
+			configure(cfg)
+		}
+	})
 	if err != nil {
 		return err
 	}
 	defer closeRT()
 	ctx, cancel := s.deadline(c.Context)
 	defer cancel()
-	return s.timedOut(ctx, fn(ctx, rt))
+	return s.stopped(ctx, fn(ctx, rt))
 }

@@ -255,8 +255,7 @@ func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool,
 		return fail(fmt.Errorf("failed to create runtime: %w", err))
 	}
 	defer closeRT()
-	ctx, cancel := s.deadline(c.Context)
-	defer cancel()
+	ctx := c.Context // the file is one libkite run: Limits carry --timeout
 	tc := libkite.TestConfig{Filter: filter, Verbose: verbose}
 	if verbose {
 		tc.Report = func(res libkite.TestResult) {
@@ -267,10 +266,10 @@ func (s *session) runTestFile(c *cli.Context, path, filter string, verbose bool,
 	}
 	results, err := rt.ExecuteTestsWithConfig(ctx, src, tc)
 	r.results = results
-	if err != nil && (len(results) == 0 || !errors.Is(err, ctx.Err())) {
+	if err != nil && (len(results) == 0 || !errors.Is(err, libkite.ErrLimitExceeded) && !errors.Is(err, ctx.Err())) {
 		// the top level failed (or exit(n)): the file is one failure
 		r.results = nil
-		return fail(fmt.Errorf("failed to execute tests: %w", s.timedOut(ctx, err)))
+		return fail(fmt.Errorf("failed to execute tests: %w", s.stopped(ctx, err)))
 	}
 	return r
 }

@@ -240,9 +240,9 @@ func (w *watcher) run(ctx context.Context) runResult {
 		return res(err, nil)
 	}
 	defer closeRT()
-	runCtx, cancel := w.s.deadline(ctx)
-	defer cancel()
-	err = w.s.timedOut(runCtx, rt.Execute(runCtx, src))
+	err = rt.Execute(ctx, src)
+	w.s.writeLimitsReport(rt)
+	err = w.s.stopped(ctx, err)
 	return res(err, rt.LoadedFiles())
 }
 

@@ -93,6 +93,9 @@ type ExecSpec struct {
 	ExtraFiles []*os.File
 	// Debug asks the runner to let its own diagnostics through.
 	Debug bool
+	// MemoryBytes caps the memory of the whole sandbox (0 = no cap);
+	// the gVisor runner sets it as the container's memory cgroup limit.
+	MemoryBytes int64
 }
 
 // Runner runs the current invocation again inside a sandbox. When Run

@@ -6,7 +6,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"gvisor.dev/gvisor/runsc/container"
 	"gvisor.dev/gvisor/runsc/flag"
 
+	"github.com/project-starkite/starkite/libkite"
 	"github.com/project-starkite/starkite/libkite/sandbox"
 )
 
@@ -102,6 +105,7 @@ func (Runner) Run(ctx context.Context, spec sandbox.ExecSpec) error {
 		rootfs:     b.rootfs,
 		uid:        uint32(os.Getuid()),
 		gid:        uint32(os.Getgid()),
+		memory:     spec.MemoryBytes,
 	})
 	if err := b.writeSpec(ociSpec); err != nil {
 		return fmt.Errorf("sandbox run: %w", err)
@@ -117,24 +121,30 @@ func (Runner) Run(ctx context.Context, spec sandbox.ExecSpec) error {
 			args.PassFiles[3+i] = f
 		}
 	}
-	ws, err := run(ctx, conf, args)
+	ws, oomKills, err := run(ctx, conf, args)
 	if err != nil {
 		return fmt.Errorf("sandbox run: %w", err)
+	}
+	if oomKills > 0 && spec.MemoryBytes > 0 {
+		return &libkite.ScriptError{Message: "sandbox stopped", ExitCode: libkite.ExitScriptError,
+			Cause: &libkite.LimitError{Limit: libkite.LimitMemory, Detail: fmt.Sprintf(
+				"the sandbox reached its memory cgroup limit of %d bytes and the kernel killed it", spec.MemoryBytes)}}
 	}
 	return waitError(ws)
 }
 
 // run is container.Run plus what kite needs on top: every signal the
 // outer process receives (Ctrl-C, SIGTERM from a supervisor) is forwarded
-// to the script, and cancelling ctx kills the sandbox.
-func run(ctx context.Context, conf *config.Config, args container.Args) (unix.WaitStatus, error) {
+// to the script, and cancelling ctx kills the sandbox. oomKills counts
+// the kernel's OOM kills in the sandbox's memory cgroup.
+func run(ctx context.Context, conf *config.Config, args container.Args) (ws unix.WaitStatus, oomKills int, err error) {
 	c, err := container.New(conf, args)
 	if err != nil {
-		return 0, fmt.Errorf("creating container: %w", err)
+		return 0, 0, fmt.Errorf("creating container: %w", err)
 	}
 	defer c.Destroy()
 	if err := c.Start(conf); err != nil {
-		return 0, fmt.Errorf("starting container: %w", err)
+		return 0, 0, fmt.Errorf("starting container: %w", err)
 	}
 	stopForwarding := c.ForwardSignals(0, false)
 	defer stopForwarding()
@@ -147,7 +157,29 @@ func run(ctx context.Context, conf *config.Config, args container.Args) (unix.Wa
 		case <-done:
 		}
 	}()
-	return c.Wait()
+	ws, err = c.Wait()
+	if c.Sandbox != nil && c.Sandbox.CgroupJSON.Cgroup != nil {
+		oomKills = cgroupOOMKills(c.Sandbox.CgroupJSON.Cgroup.MakePath("memory"))
+	}
+	return ws, oomKills, err
+}
+
+// cgroupOOMKills reads the OOM-kill count of the memory cgroup at dir
+// (cgroup v1 memory.oom_control, v2 memory.events); 0 when unreadable.
+func cgroupOOMKills(dir string) int {
+	for _, f := range []string{"memory.oom_control", "memory.events"} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if n, ok := strings.CutPrefix(line, "oom_kill "); ok {
+				k, _ := strconv.Atoi(strings.TrimSpace(n))
+				return k
+			}
+		}
+	}
+	return 0
 }
 
 // runscConfig is gVisor's default configuration (its flag defaults) with

@@ -25,6 +25,7 @@ type specInput struct {
 	hostBinary string // the kite executable on the host
 	rootfs     string
 	uid, gid   uint32
+	memory     int64 // memory cgroup limit in bytes, 0 = none
 }
 
 // buildSpec returns the OCI spec of sandbox.md §6.4: an empty root with
@@ -60,6 +61,12 @@ func buildSpec(in specInput) *specs.Spec {
 			{Destination: "/proc", Type: "proc", Source: "proc"},
 			{Destination: "/dev", Type: "tmpfs", Source: "tmpfs"},
 		},
+	}
+	if in.memory > 0 {
+		// runsc puts the sandbox (sentry, gofer and the script) in a host
+		// cgroup with this limit, and reports it as the sandbox's MemTotal
+		limit := in.memory
+		s.Linux.Resources = &specs.LinuxResources{Memory: &specs.LinuxMemory{Limit: &limit}}
 	}
 	for _, m := range byDepth(in.profile.Mounts) {
 		switch m.Type {
