@@ -24,6 +24,7 @@ func main() {
 		version.Edition = "all"
 	}
 	cmd.NewRegistry = kiteloader.NewAllRegistry
+	cmd.Plugins = wasmPlugins{}
 	cmd.RegisterEditionCommands = append(cmd.RegisterEditionCommands, cloudcmd.Register, aicmd.Register)
 	os.Exit(cmd.Main(os.Args))
 }

@@ -3,6 +3,7 @@ module github.com/project-starkite/starkite/libkite
 go 1.26.0
 
 require (
+	github.com/tetratelabs/wazero v1.12.0
 	go.starlark.net v0.0.0-20260908191801-89a6a09411d5
 	golang.org/x/crypto v0.58.0
 	golang.org/x/term v0.47.0

@@ -366,9 +366,6 @@ func (r *run) watchHeap() {
 		}
 		return false
 	}
-	if check() {
-		return
-	}
 	for {
 		select {
 		case <-r.watchDone:

@@ -9,6 +9,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -22,6 +23,38 @@ import (
 // NewRegistry builds the module registry for every script execution. The
 // base binary uses the base module set; editions replace it before Main.
 var NewRegistry func(*libkite.ModuleConfig) *libkite.Registry = loader.NewDefaultRegistry
+
+// Plugins is the plugin-module support the edition links (nil: none).
+// The all-in-one kite sets it to WASM plugins (libkite/modules/wasm); the
+// smaller editions leave it out to stay within their size budgets.
+var Plugins PluginSupport
+
+// PluginSupport lets installed plugin modules (module.yaml type: wasm)
+// reach scripts and checks them when they are installed.
+type PluginSupport interface {
+	// Register adds the plugins installed in ~/.starkite/modules to r
+	// and reports those it skipped.
+	Register(r *libkite.Registry) []error
+	// Validate checks the plugin in dir before `module install` puts it
+	// in place.
+	Validate(ctx context.Context, dir string) error
+	// Describe writes what `module info` adds for the plugin in dir.
+	Describe(w io.Writer, dir string) error
+}
+
+// newScriptRegistry is NewRegistry plus the installed plugins; a plugin
+// that cannot be used is reported on warn (nil: not at all) and skipped.
+func newScriptRegistry(mc *libkite.ModuleConfig, warn io.Writer) *libkite.Registry {
+	reg := NewRegistry(mc)
+	if Plugins != nil {
+		for _, err := range Plugins.Register(reg) {
+			if warn != nil {
+				fmt.Fprintf(warn, "kite: plugin skipped: %v\n", err)
+			}
+		}
+	}
+	return reg
+}
 
 // RegisterEditionCommands are called, in order, with the app after the
 // base commands are in place. Editions append their registration

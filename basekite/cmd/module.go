@@ -21,6 +21,8 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 	"gopkg.in/yaml.v3"
+
+	"github.com/project-starkite/starkite/basekite/version"
 )
 
 // Installed Starlark modules live in ~/.starkite/modules/<name>/, where
@@ -35,16 +37,18 @@ const (
 // moduleMeta is what `module install` records about an installed module.
 type moduleMeta struct {
 	Name        string    `json:"name"`
-	Source      string    `json:"source"`        // as given to install
-	Kind        string    `json:"kind"`          // "git" or "local"
-	Rev         string    `json:"rev,omitempty"` // requested @rev
-	Version     string    `json:"version"`       // manifest version, else the commit, else "-"
+	Source      string    `json:"source"`         // as given to install
+	Kind        string    `json:"kind"`           // "git" or "local"
+	Rev         string    `json:"rev,omitempty"`  // requested @rev
+	Version     string    `json:"version"`        // manifest version, else the commit, else "-"
+	Type        string    `json:"type,omitempty"` // "starlark" (also when empty) or "wasm"
 	Description string    `json:"description,omitempty"`
 	Installed   time.Time `json:"installed"`
 }
 
 // moduleManifest is the optional module.yaml of a module.
 type moduleManifest struct {
+	Type        string `yaml:"type"` // "wasm" for a WASM plugin (libkite/modules/wasm)
 	Name        string `yaml:"name"`
 	Version     string `yaml:"version"`
 	Description string `yaml:"description"`
@@ -56,17 +60,21 @@ func moduleCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "module",
 		Usage: "install, list and remove Starlark modules (~/.starkite/modules)",
-		UsageText: "kite module install <git-url|path>[@rev] [--as name] [--force]\n" +
+		UsageText: "kite module install <git-url|path>[@rev] [--as name] [--force] [--type starlark|wasm]\n" +
 			"kite module list | info <name> | update <name> | remove <name>\n\n" +
 			"Example: kite module install github.com/acme/kite-helpers@v1.2.0 --as helpers",
 		Subcommands: []*cli.Command{
 			{
-				Name:      "install",
-				Usage:     "install a module from a git repository or a local directory",
-				UsageText: "kite module install <source>[@rev] [--as name] [--force]\n\nExample: kite module install ./my-module --as mine",
+				Name:  "install",
+				Usage: "install a Starlark module or a WASM plugin from a git repository or a local directory",
+				UsageText: "kite module install <source>[@rev] [--as name] [--force] [--type starlark|wasm]\n\n" +
+					"A directory whose module.yaml says `type: wasm` is a WASM plugin: its .wasm is compiled and\n" +
+					"checked against the manifest before it is installed, and scripts use it as a module named\n" +
+					"after the manifest (docs/wasm-plugins.md).\n\nExample: kite module install ./my-module --as mine",
 				Flags: []cli.Flag{
-					&cli.StringFlag{Name: "as", Usage: "install under `name` (default: the manifest name, else the source's last path element)"},
+					&cli.StringFlag{Name: "as", Usage: "install under `name` (default: the manifest name, else the source's last path element; a WASM plugin keeps its manifest name)"},
 					&cli.BoolFlag{Name: "force", Usage: "replace an installed module of the same name"},
+					&cli.StringFlag{Name: "type", Usage: "fail unless the module is of this `type`: starlark or wasm (default: what its module.yaml says)"},
 				},
 				Action: moduleInstall,
 			},
@@ -136,15 +144,33 @@ func moduleInstall(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = installModule(c.Context, source, c.String("as"), c.Bool("force"), false, c.App.Writer, c.App.ErrWriter)
+	want := c.String("type")
+	if want != "" && want != typeStarlark && want != typeWasm {
+		return usageErrorf("module install: --type must be starlark or wasm, got %q", want)
+	}
+	_, err = installModule(c.Context, source, c.String("as"), want, c.Bool("force"), false, c.App.Writer, c.App.ErrWriter)
 	return err
+}
+
+// Module types of `module list`/`info`.
+const (
+	typeStarlark = "starlark"
+	typeWasm     = "wasm"
+)
+
+// typeOf is m's type, "starlark" for modules installed before types.
+func typeOf(m moduleMeta) string {
+	if m.Type == "" {
+		return typeStarlark
+	}
+	return m.Type
 }
 
 // installModule installs source under name as (or the derived name),
 // replacing an installed one only with force. A local directory is
 // copied unless viaGit (update of a module cloned from a repository
 // that happens to be a local path).
-func installModule(ctx context.Context, source, as string, force, viaGit bool, out, errw io.Writer) (moduleMeta, error) {
+func installModule(ctx context.Context, source, as, wantType string, force, viaGit bool, out, errw io.Writer) (moduleMeta, error) {
 	meta := moduleMeta{Source: source, Installed: time.Now().UTC()}
 	dir, err := modulesDir()
 	if err != nil {
@@ -183,9 +209,19 @@ func installModule(ctx context.Context, source, as string, force, viaGit bool, o
 	if err != nil {
 		return meta, err
 	}
+	meta.Type = typeStarlark
+	if man.Type == typeWasm {
+		meta.Type = typeWasm
+	}
+	if wantType != "" && wantType != meta.Type {
+		return meta, fmt.Errorf("module install: %s is a %s module, not %s (its module.yaml decides)", source, meta.Type, wantType)
+	}
 	meta.Name = as
 	if meta.Name == "" {
 		meta.Name = man.Name
+	}
+	if meta.Type == typeWasm && meta.Name != man.Name {
+		return meta, usageErrorf("module install: a WASM plugin is named by its manifest (name: %s); --as %s cannot rename it", man.Name, as)
 	}
 	if meta.Name == "" {
 		meta.Name = defaultName(src)
@@ -200,7 +236,15 @@ func installModule(ctx context.Context, source, as string, force, viaGit bool, o
 		meta.Version = "-"
 	}
 	meta.Description = man.Description
-	if !hasEntry(stage, meta.Name) {
+	if meta.Type == typeWasm {
+		// compiled and checked against its manifest now, not at first use
+		if Plugins == nil {
+			return meta, fmt.Errorf("module install: %s is a WASM plugin; WASM plugins need the all-in-one kite edition (this is the %s edition)", source, version.EditionName())
+		}
+		if err := Plugins.Validate(ctx, stage); err != nil {
+			return meta, fmt.Errorf("module install: %w", err)
+		}
+	} else if !hasEntry(stage, meta.Name) {
 		return meta, fmt.Errorf("module install: %s has no main.star or %s.star, so load(%q) could not use it", source, meta.Name, meta.Name)
 	}
 	if err := writeMeta(stage, meta); err != nil {
@@ -494,7 +538,7 @@ func moduleList(c *cli.Context) error {
 	fmt.Fprintln(tw, "NAME\tTYPE\tVERSION\tSOURCE")
 	fmt.Fprintln(tw, "----\t----\t-------\t------")
 	for _, m := range mods {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, "starlark", m.Version, shortSource(m))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", m.Name, typeOf(m), m.Version, shortSource(m))
 	}
 	return tw.Flush()
 }
@@ -530,7 +574,7 @@ func moduleInfo(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "Name:        %s\nType:        starlark\nPath:        %s\n", m.Name, p)
+	fmt.Fprintf(w, "Name:        %s\nType:        %s\nPath:        %s\n", m.Name, typeOf(m), p)
 	if m.Version != "" && m.Version != "-" {
 		fmt.Fprintf(w, "Version:     %s\n", m.Version)
 	}
@@ -539,6 +583,13 @@ func moduleInfo(c *cli.Context) error {
 	}
 	if m.Description != "" {
 		fmt.Fprintf(w, "Description: %s\n", m.Description)
+	}
+	if typeOf(m) == typeWasm {
+		if Plugins == nil {
+			fmt.Fprintf(w, "Note:        WASM plugins need the all-in-one kite edition\n")
+			return nil
+		}
+		return Plugins.Describe(w, p)
 	}
 	entry := "main.star"
 	if _, err := os.Stat(filepath.Join(p, entry)); err != nil {
@@ -561,7 +612,7 @@ func moduleUpdate(c *cli.Context) error {
 		return fmt.Errorf("module %s was not installed from git; reinstall it with kite module install <path> --as %s --force", name, name)
 	}
 	latest, _ := splitRev(m.Source) // update moves a pinned module to the latest commit
-	now, err := installModule(c.Context, latest, name, true, true, c.App.Writer, c.App.ErrWriter)
+	now, err := installModule(c.Context, latest, name, m.Type, true, true, c.App.Writer, c.App.ErrWriter)
 	if err != nil {
 		return err
 	}

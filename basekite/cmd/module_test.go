@@ -172,3 +172,23 @@ func TestCloneProgress(t *testing.T) {
 		t.Errorf("terminal bar = %q", got)
 	}
 }
+
+// TestModuleInstallWasmNeedsKite: the smaller editions do not link WASM
+// support; they refuse a plugin with the reason instead of installing
+// something no script could use.
+func TestModuleInstallWasmNeedsKite(t *testing.T) {
+	home, src := t.TempDir(), t.TempDir()
+	writeFile(t, src, "module.yaml", "name: textplug\ntype: wasm\nfunctions:\n  - name: add\n")
+	writeFile(t, src, "textplug.wasm", "\x00asm\x01\x00\x00\x00")
+	res := runBin(t, invocation{args: []string{"module", "install", src}, home: home, dir: home})
+	if res.code != 1 || !strings.Contains(res.stderr, "is a WASM plugin; WASM plugins need the all-in-one kite edition (this is the base edition)") {
+		t.Fatalf("%s", res)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(home, ".starkite", "modules")); len(entries) != 0 {
+		t.Errorf("a refused install left %v behind", entries)
+	}
+	res = runBin(t, invocation{args: []string{"module", "install", src, "--type", "lua"}, home: home, dir: home})
+	if res.code != 2 || !strings.Contains(res.stderr, "--type must be starlark or wasm") {
+		t.Errorf("--type lua: %s", res)
+	}
+}

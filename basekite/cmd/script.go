@@ -190,7 +190,7 @@ func (s *session) newRuntime(scriptPath string, configure func(*libkite.Config))
 		configure(cfg)
 	}
 	// built after configure so test-only members (ssh.test_server) follow cfg.TestMode
-	reg := NewRegistry(&libkite.ModuleConfig{DryRun: cfg.DryRun, Debug: cfg.Debug, TestMode: cfg.TestMode, VarStore: s.vars})
+	reg := newScriptRegistry(&libkite.ModuleConfig{DryRun: cfg.DryRun, Debug: cfg.Debug, TestMode: cfg.TestMode, VarStore: s.vars}, s.errw)
 	cfg.Registry = reg
 	rt, err = libkite.New(cfg)
 	if err != nil {

@@ -155,7 +155,7 @@ type validator struct {
 
 func newValidator() (*validator, error) {
 	// Test mode: the widest name set (test files are validated too).
-	reg := NewRegistry(&libkite.ModuleConfig{TestMode: true})
+	reg := newScriptRegistry(&libkite.ModuleConfig{TestMode: true}, nil)
 	rt, err := libkite.New(&libkite.Config{Registry: reg, Permissions: libkite.DenyAllPermissions(), NoSignals: true, TestMode: true})
 	if err != nil {
 		reg.Close()
