@@ -22,7 +22,8 @@ type Limits struct {
 	// Timeout is the run's wall-clock deadline.
 	Timeout time.Duration `json:"timeout,omitempty"`
 	// MaxOutputBytes caps the bytes printed (print, printf, and every
-	// module writing through WriteText); output beyond it is dropped and
+	// module writing through WriteText or CapOutput, such as log records
+	// on stderr); output beyond it is dropped and
 	// the run stops.
 	MaxOutputBytes int64 `json:"max_output_bytes,omitempty"`
 	// MaxMemoryBytes caps memory. Without a sandbox a watchdog samples
@@ -100,7 +101,7 @@ type LimitsEnforced struct {
 var limitMethods = map[Limit]string{
 	LimitSteps:      "Starlark execution steps, one budget shared by every thread of the run",
 	LimitTimeout:    "context deadline: every thread is cancelled at its next step, blocking builtins return",
-	LimitOutput:     "print/printf output counted before it is written",
+	LimitOutput:     "output (print, printf, module text, log records on stderr) counted before it is written",
 	LimitMemory:     "heap watchdog: the whole process's Go heap sampled every 10 ms (approximate)",
 	LimitGoroutines: "script threads (concur workers, server handlers) wait for one of N slots",
 }
@@ -396,6 +397,12 @@ func (r *run) sampleHeap(sample []metrics.Sample) uint64 {
 		}
 	}
 }
+
+// CapOutput applies the run's MaxOutputBytes to text a module is about
+// to write somewhere other than through WriteText (stderr, say): it
+// returns the part that may still be written ("" when none). Output
+// through print and WriteText is counted already.
+func CapOutput(thread *starlark.Thread, text string) string { return limitOutput(thread, text) }
 
 // limitOutput applies the run's MaxOutputBytes to text about to be
 // written on thread: the part that may still be written ("" when none).

@@ -367,3 +367,16 @@ func TestConformance(t *testing.T) {
 	rt, _ := kitetest.New(t, &libkite.Config{ScriptPath: file}, m)
 	kitetest.RunConformance(t, rt, file, 7)
 }
+
+func TestMaxOutputCountsStderrRecords(t *testing.T) {
+	stderr, _, msg := run(t, &libkite.Config{Limits: libkite.Limits{MaxOutputBytes: 2000}}, `
+for i in range(100000):
+    log.info("flooding stderr %d" % i)
+`)
+	if !strings.Contains(msg, "max_output limit exceeded: more than 2000 bytes of output") {
+		t.Fatalf("error = %q, want the output limit", msg)
+	}
+	if n := len(stderr); n != 2000 {
+		t.Fatalf("stderr got %d bytes, want exactly the 2000-byte cap", n)
+	}
+}

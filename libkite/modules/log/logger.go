@@ -84,6 +84,9 @@ func (l *Logger) Log(thread *starlark.Thread, level slog.Level, msg string, attr
 		libkite.WriteText(thread, line)
 		return nil
 	}
+	if line = libkite.CapOutput(thread, line); line == "" { // stderr counts too
+		return nil
+	}
 	_, err = io.WriteString(s.stderr, line)
 	return err
 }
