@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -136,6 +137,12 @@ func serve(thread *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, k
 	}
 	if err := Serve(thread, cfg); err != nil {
 		return nil, err
+	}
+	// stopped because the script's run was cancelled: the script must
+	// not go on (the thread's own cancellation only lands at its next
+	// step, asynchronously)
+	if ctx := libkite.Context(thread); ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 	return starlark.None, nil
 }

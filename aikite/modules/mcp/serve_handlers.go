@@ -46,7 +46,9 @@ func newServerState(thread *starlark.Thread, cfg *ServeConfig) (*serverState, er
 	if len(cfg.Prompts) > 0 {
 		opts = append(opts, server.WithPromptCapabilities(false))
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
+	// handler calls outlive a cancelled run only to drain; they keep the
+	// run's values, so its execution limits (libkite.Limits) apply
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(libkite.Context(thread)))
 	s := &serverState{
 		cfg:       cfg,
 		mcp:       server.NewMCPServer(cfg.Name, cfg.Version, opts...),

@@ -156,7 +156,9 @@ func serveWebhook(thread *starlark.Thread, cfg webhookConfig, cert tls.Certifica
 	}
 	// Handler threads get their own context: a graceful shutdown lets the
 	// calls in progress finish; it is cancelled once the drain is over.
-	runCtx, cancelRun := context.WithCancel(context.Background())
+	// They keep the script run's values, so its execution limits
+	// (libkite.Limits) apply to them.
+	runCtx, cancelRun := context.WithCancel(context.WithoutCancel(libkite.Context(thread)))
 	defer cancelRun()
 	h := &webhookHandler{
 		path:     cfg.path,

@@ -327,7 +327,11 @@ func (s *Server) start(thread *starlark.Thread, function string, kwargs []starla
 		}
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{pair}}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// The server outlives the call that started it, but its handlers
+	// belong to the script run that did: they share its execution
+	// limits (libkite.Limits: steps, script threads) without ending
+	// when start() returns.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(libkite.Context(thread)))
 	r := &run{
 		s:               s,
 		cancel:          cancel,
