@@ -818,7 +818,7 @@ def kw(**kwargs):
 
 func TestServePermissions(t *testing.T) {
 	t.Run("deny-all raises before binding", func(t *testing.T) {
-		port := srvFreePort(t)
+		port := kitetest.FreePort(t)
 		rt, _ := kitetest.New(t, &libkite.Config{Permissions: libkite.DenyAllPermissions()}, New())
 		_, msg, err := kitetest.Eval(rt, "", `mcp.serve(name="srv", port=`+strconv.Itoa(port)+`)`)
 		if !libkite.IsPermissionError(err) || !strings.HasPrefix(msg, kitetest.Denied("mcp.server", "serve", "srv")) {
@@ -880,16 +880,6 @@ func mustEvalSrv(t *testing.T, rt *libkite.Runtime, expr string) string {
 		t.Fatalf("%s: %s", expr, msg)
 	}
 	return got
-}
-
-func srvFreePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 func TestServeCancel(t *testing.T) {
@@ -975,7 +965,7 @@ func TestServeConcurrentHTTPCallsAreSerialised(t *testing.T) {
 
 // TestServeMcpServeHTTP runs the real builtin on a real port.
 func TestServeMcpServeHTTP(t *testing.T) {
-	port := srvFreePort(t)
+	port := kitetest.FreePort(t)
 	rt, out := kitetest.New(t, nil, New())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

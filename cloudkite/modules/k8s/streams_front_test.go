@@ -471,17 +471,6 @@ func frontEchoServer(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// freePort is a local TCP port nothing listens on (at the time).
-func frontFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // echoBuiltin is echo(port, msg): sends msg to 127.0.0.1:port, half-closes
 // and returns the whole answer.
 var echoBuiltin = starlark.NewBuiltin("echo", func(_ *starlark.Thread, fn *starlark.Builtin, args starlark.Tuple, kwargs []starlark.Tuple) (starlark.Value, error) {

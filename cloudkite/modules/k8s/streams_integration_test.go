@@ -256,13 +256,13 @@ eq(ws_refused() > 0, True)
 func TestPortForwardIntegration(t *testing.T) {
 	c := newCluster(t)
 	f := newKubeletFront(t, c)
-	sameRemote := frontFreePort(t)
+	sameRemote := kitetest.FreePort(t)
 	f.addPod(c, &frontPod{name: "db", ports: map[int32]string{5432: frontEchoServer(t), int32(sameRemote): frontEchoServer(t)}})
-	local := frontFreePort(t)
-	leaked := frontFreePort(t)
+	local := kitetest.FreePort(t)
+	leaked := kitetest.FreePort(t)
 
 	// Bound on both loopback addresses: forwarding there must fail.
-	busy := frontFreePort(t)
+	busy := kitetest.FreePort(t)
 	l4, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", busy))
 	if err != nil {
 		t.Fatal(err)
@@ -540,7 +540,7 @@ func TestStreamPermissionsIntegration(t *testing.T) {
 		logs: map[string][]frontLog{"main": lines(0, "log line\n")}})
 	kitetest.WriteFile(t, filepath.Join(box.root, "f.txt"), "data")
 	local := kitetest.TempDir(t)
-	port := frontFreePort(t)
+	port := kitetest.FreePort(t)
 	readOnly := &libkite.Config{Permissions: &libkite.PermissionConfig{Allow: []string{"k8s.read"}}}
 	globals := map[string]any{"LOCAL": local, "PORT": port}
 

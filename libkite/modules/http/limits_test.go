@@ -4,32 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/project-starkite/starkite/libkite"
+	"github.com/project-starkite/starkite/libkite/kitetest"
 )
-
-// freePort is a port nothing listens on right now.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // serving runs src, which must end in srv.serve(), in the background
 // under lim and waits until the server answers /ping. The result channel
 // receives the run's error and report.
 func serving(t *testing.T, lim libkite.Limits, src string) (base string, result <-chan error, report *libkite.LimitsEnforced) {
 	t.Helper()
-	port := freePort(t)
+	port := kitetest.FreePort(t)
 	rt, _ := kit.New(t, &libkite.Config{Limits: lim})
 	rep := &libkite.LimitsEnforced{}
 	done := make(chan error, 1)
