@@ -114,12 +114,12 @@ func parseCount[T int | uint64](s string) (T, error) {
 	return T(n), nil
 }
 
-// limitHints tell the user which flag raises the limit that stopped a run.
+// limitHints tell the user which flag raises the limit that stopped a run
+// (max_goroutines never stops one: threads wait for a slot).
 var limitHints = map[libkite.Limit]string{
-	libkite.LimitSteps:      flagMaxSteps,
-	libkite.LimitOutput:     flagMaxOutput,
-	libkite.LimitMemory:     flagMaxMemory,
-	libkite.LimitGoroutines: flagMaxGoroutines,
+	libkite.LimitSteps:  flagMaxSteps,
+	libkite.LimitOutput: flagMaxOutput,
+	libkite.LimitMemory: flagMaxMemory,
 }
 
 // limitStopped is a run a limit other than the timeout stopped: the
