@@ -157,13 +157,8 @@ func encodeArgs(name string, f *Function, vals []starlark.Value) ([]param, error
 			}
 			params[i].scalar = uint64(x)
 		case Float:
-			var x float64
-			switch n := v.(type) {
-			case starlark.Float:
-				x = float64(n)
-			case starlark.Int:
-				x = float64(n.Float())
-			default:
+			x, ok := starlark.AsFloat(v) // a Float, or an Int as float
+			if !ok {
 				return nil, bad()
 			}
 			params[i].scalar = math.Float64bits(x)
